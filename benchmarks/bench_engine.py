@@ -80,7 +80,7 @@ base = load(sys.argv[1]); experts = [load(d) for d in sys.argv[2:5]]
 taus = [{k: e[k].float() - base[k].float() for k in base} for e in experts]
 del experts
 merged = compute_and_sum_svd_mem_reduction(taus, accelerator='cpu')
-out = {k: (base[k].float() + merged[k]).to(base[k].dtype).contiguous() for k in base}
+out = {k: (base[k].float() + merged[k]).contiguous() for k in base}     # fp32, compared before rounding
 Path(sys.argv[5]).mkdir(parents=True, exist_ok=True)
 save_file(out, sys.argv[5] + '/model.safetensors')
 """
@@ -110,8 +110,10 @@ def main():
         rows.append(f"| {size} | {n_params/1e6:.0f}M | read inputs once | - | {t_read:.1f} | - | - | 4 × {n_params*2/1e9:.2f} GB bf16 |")
         print(rows[-1], flush=True)
         for method in a.methods:
+            # TSV-M is compared with FusionBench before rounding, so both write fp32; the others store bf16
+            out_dtype = 'float32' if method == 'tsvm' and a.peers and not a.no_fusion_bench else 'bfloat16'
             cfg = {'merge_method': method, 'base_model': str(d/'base'), 'models': [str(p) for p in inputs[1:]],
-                   'parameters': params.get(method, {}), 'dtype': 'bfloat16'}
+                   'parameters': params.get(method, {}), 'dtype': out_dtype}
             (d/f'{method}.yml').write_text(yaml.safe_dump(cfg))
             out = d/f'out-resm-{method}'
             cmd = [exe, str(d/f'{method}.yml'), str(out), '--overwrite', '--no-progress', '--device', a.device]
@@ -142,7 +144,7 @@ def main():
                 ours, theirs = Checkpoint(out), Checkpoint(d/'out-fb')
                 diff = max(float((ours[k].float() - theirs[k].float()).abs().max()) for k in ours)
                 rows.append(f"| {size} | {n_params/1e6:.0f}M | FusionBench 0.2.33 | tsvm | {secs_f:.1f} | {rss_f:.0f} | - | "
-                            f"ours/theirs time {secs/secs_f:.2f}; max |Δ| {diff:.2g} (bf16 output) |")
+                            f"ours/theirs time {secs/secs_f:.2f}; max |Δ| {diff:.2g} (fp32 outputs) |")
                 print(rows[-1], flush=True)
     print('\n'.join(rows))
 
