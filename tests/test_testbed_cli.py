@@ -1,0 +1,54 @@
+"""`resm-3h run --quick` and `resm-3h figures --quick` end to end, as a user runs them (the console script)."""
+import csv, json, os, shutil, subprocess, sys
+from pathlib import Path
+import pytest
+
+EXE = shutil.which('resm-3h') or [sys.executable, '-c', 'import sys; from resm_nb.testbed import main; sys.exit(main())']
+FIGS = ['results_main', 'conflict_params', 'conflict_behaviour', 'outliers_noise', 'sparsity_profiles', 'noise_robustness', 'ablation_resm']
+
+def cli(*args):
+    cmd = ([EXE] if isinstance(EXE, str) else EXE) + list(map(str, args))
+    return subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, HF_HUB_OFFLINE='1'))
+
+@pytest.fixture(scope='module')
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp('resm3h')
+    r = cli('run', '--quick', '--out', out, '--no-progress')
+    assert r.returncode == 0, r.stderr[-3000:]
+    return out, r
+
+def test_run_quick(quick):
+    out, r = quick
+    rows = list(csv.DictReader(open(out / 'results.csv')))
+    assert list(rows[0])[:9] == ['model', 'kind', 'method', 'seed', 'noise', 'helpful', 'honest', 'harmless', 'mean']
+    from resm_nb.methods import registered
+    assert {x['method'] for x in rows if x['kind'] == 'merge'} == set(registered())
+    assert [x['kind'] for x in rows].count('expert') == 3 and [x['kind'] for x in rows].count('mix') == 3
+    for x in rows:
+        s = [float(x[d]) for d in ('helpful', 'honest', 'harmless')]
+        assert all(0 <= v <= 1 for v in s) and abs(float(x['mean']) - sum(s) / 3) < 1e-3
+    assert 'sanity checks (noise 0)' in r.stdout and 'merge-resm' in r.stdout
+    # the models are cached as HF folders with their tokenizer
+    base = next((out / 'cache').glob('seed0-*')) / 'base'
+    assert (base / 'config.json').exists() and (base / 'tokenizer.json').exists() and (base / 'model.safetensors').exists()
+
+def test_bad_input(tmp_path):
+    r = cli('run', '--quick', '--noise', '0.7', '--out', tmp_path / 'x')
+    assert r.returncode == 1 and 'noise must be in [0, 0.5)' in r.stderr
+    assert not (tmp_path / 'x' / 'results.csv').exists()
+    r = cli('run', '--quick', '--seeds', '0', '--out', tmp_path / 'x')
+    assert r.returncode == 1 and 'seeds must be at least 1' in r.stderr
+
+def test_figures_quick(quick):
+    out, _ = quick
+    figdir = out / 'fig'
+    r = cli('figures', '--quick', '--out', out, '--figdir', figdir, '--no-progress')
+    assert r.returncode == 0, r.stderr[-3000:]
+    for stem in FIGS:
+        for ext in ('pdf', 'png'): assert (figdir / f'{stem}.{ext}').stat().st_size > 1000, f'{stem}.{ext}'
+    for t in ['results_main.csv', 'results_main.tex', 'results_claims.json', 'conflict_params.csv', 'noise_robustness.csv',
+              'sparsity_profiles.csv', 'ablation_resm_variants.csv']:
+        assert (figdir / t).stat().st_size > 0, t
+    assert r'\textbf' in (figdir / 'results_main.tex').read_text()
+    noise = {float(x['noise']) for x in csv.DictReader(open(figdir / 'noise_robustness.csv'))}
+    assert noise == {0.0, 0.1, 0.2, 0.3}
