@@ -5,7 +5,8 @@ Builds Llama-shaped random checkpoints (bf16, sharded; a base and three experts 
 time, peak RSS (from wait4) and the share of time spent reading. With `--peers PYTHON` (a virtualenv with
 mergekit 0.1.5 and fusion-bench 0.2.33), runs in the same session `mergekit-yaml` (task_arithmetic, ties)
 and FusionBench's TSV-M (`compute_and_sum_svd_mem_reduction`) on the same files, and the largest
-difference between FusionBench's TSV-M and ours. Prints a Markdown table; never a pass/fail test.
+difference between FusionBench's TSV-M and ours. Prints a Markdown table to stdout (each row also to stderr
+as it is measured); never a pass/fail test.
 
     python benchmarks/bench_engine.py --sizes 50M 200M --peers /path/to/peers/bin/python --workdir /tmp/bench
 """
@@ -108,7 +109,7 @@ def main():
         n_params = sum(i.numel for i in Checkpoint(d/'base').infos())
         t_read = read_once(inputs)
         rows.append(f"| {size} | {n_params/1e6:.0f}M | read inputs once | - | {t_read:.1f} | - | - | 4 × {n_params*2/1e9:.2f} GB bf16 |")
-        print(rows[-1], flush=True)
+        print(rows[-1], file=sys.stderr, flush=True)
         for method in a.methods:
             # TSV-M is compared with FusionBench before rounding, so both write fp32; the others store bf16
             out_dtype = 'float32' if method == 'tsvm' and a.peers and not a.no_fusion_bench else 'bfloat16'
@@ -122,7 +123,7 @@ def main():
             m = re.search(r'\(reading ([\d.]+) s\)', log)
             share = f"{float(m[1]) / secs:.0%}" if m else '?'
             rows.append(f"| {size} | {n_params/1e6:.0f}M | resm_nb | {method} | {secs:.1f} | {rss:.0f} | {share} | |")
-            print(rows[-1], flush=True)
+            print(rows[-1], file=sys.stderr, flush=True)
             if a.peers and method in ('task_arithmetic', 'ties'):
                 mk = Path(a.peers).parent/'mergekit-yaml'
                 mcfg = {'merge_method': method, 'base_model': str(d/'base'), 'dtype': 'bfloat16',
@@ -136,7 +137,7 @@ def main():
                 diff = max(float((Checkpoint(out)[k].float() - Checkpoint(d/f'out-mk-{method}')[k].float()).abs().max()) for k in Checkpoint(out))
                 rows.append(f"| {size} | {n_params/1e6:.0f}M | mergekit 0.1.5 | {method} | {secs_m:.1f} | {rss_m:.0f} | - | "
                             f"ours/theirs time {secs/secs_m:.2f}; max |Δ| {diff:.2g} (bf16 compute there) |")
-                print(rows[-1], flush=True)
+                print(rows[-1], file=sys.stderr, flush=True)
             if a.peers and method == 'tsvm' and not a.no_fusion_bench:
                 (d/'fb.py').write_text(FB)
                 env = dict(os.environ, PYTHONPATH='')
@@ -145,7 +146,7 @@ def main():
                 diff = max(float((ours[k].float() - theirs[k].float()).abs().max()) for k in ours)
                 rows.append(f"| {size} | {n_params/1e6:.0f}M | FusionBench 0.2.33 | tsvm | {secs_f:.1f} | {rss_f:.0f} | - | "
                             f"ours/theirs time {secs/secs_f:.2f}; max |Δ| {diff:.2g} (fp32 outputs) |")
-                print(rows[-1], flush=True)
+                print(rows[-1], file=sys.stderr, flush=True)
     print('\n'.join(rows))
 
 if __name__ == '__main__': main()
