@@ -3,7 +3,8 @@ methods; and a merge killed with SIGKILL leaves nothing at OUT."""
 import os, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pytest, torch, yaml
-from resm_nb.io import Checkpoint, tiny_llama, tiny_llama_config
+from resm_nb.io import Checkpoint
+from resm_nb.testing import tiny_llama, tiny_llama_config
 from resm_nb.methods import merge_state_dicts
 
 EXE = shutil.which('resm-merge', path=str(Path(sys.executable).parent)) or shutil.which('resm-merge')
