@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest, torch, yaml
 from resm_nb.io import Checkpoint
 from resm_nb.testing import tiny_llama, tiny_llama_config
-from resm_nb.methods import merge_state_dicts
+from resm_nb.driver import merge_state_dicts
 
 EXE = shutil.which('resm-merge', path=str(Path(sys.executable).parent)) or shutil.which('resm-merge')
 

@@ -7,7 +7,7 @@ file, the peer computes its merge in its own process, and the results are compar
 import os, subprocess, textwrap
 from pathlib import Path
 import pytest, torch
-from resm_nb.methods import merge_tensor, merge_state_dicts
+from resm_nb.driver import merge_tensor, merge_state_dicts
 
 PEER = os.environ.get('RESM_PEER_PYTHON')
 pytestmark = pytest.mark.skipif(not PEER or not Path(PEER).exists(), reason='RESM_PEER_PYTHON (a venv with mergekit and fusion-bench) not set')

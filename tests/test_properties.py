@@ -2,7 +2,8 @@
 against closed forms and an independent NumPy implementation of TSV-M."""
 import numpy as np, pytest, torch
 from hypothesis import given, settings, strategies as st
-from resm_nb.methods import registered, merge_tensor, merge_state_dicts
+from resm_nb.registry import registered
+from resm_nb.driver import merge_tensor, merge_state_dicts
 
 shapes = st.one_of(st.tuples(st.integers(1, 9)), st.tuples(st.integers(1, 9), st.integers(1, 9)))
 common = dict(shape=shapes, T=st.integers(1, 4), seed=st.integers(0, 2**31 - 1))
