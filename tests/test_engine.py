@@ -69,3 +69,44 @@ def test_sigkill_mid_merge_leaves_nothing_at_out(tmp_path):
     r = _cli(tmp_path/'m.yml', tmp_path/'out')                   # ... the next merge to OUT removes its leftovers
     assert r.returncode == 0, r.stderr
     assert not list(tmp_path.glob('.out.tmp-*')) and (tmp_path/'out'/'model.safetensors').exists()
+
+@pytest.fixture(scope='module')
+def mid_models(tmp_path_factory):
+    "A base and three experts big enough that a TSV-M merge takes a few seconds."
+    d = tmp_path_factory.mktemp('mid')
+    base = tiny_llama(d/'base', config=tiny_llama_config(vocab_size=512, hidden=192, layers=6, heads=4, kv_heads=4, inter=512))
+    for i in range(3): tiny_llama(d/f'e{i}', seed=i + 1, base=base)
+    (d/'m.yml').write_text(yaml.safe_dump({'merge_method': 'tsvm', 'base_model': 'base', 'models': ['e0', 'e1', 'e2']}))
+    return d
+
+def _complete(out, models):
+    "Whether `out` holds a whole merged model (every tensor of the base, and the merge record)."
+    return set(Checkpoint(out).keys()) == set(Checkpoint(models/'base').keys()) and (out/'resm_merge.yml').exists()
+
+def test_two_merges_to_one_out(mid_models, tmp_path):
+    "Two runs racing for one OUT: exactly one writes it, the other fails with one line; nothing is left behind."
+    out = tmp_path/'out'
+    ps = [subprocess.Popen([EXE, str(mid_models/'m.yml'), str(out), '--no-progress', '--threads', '1'], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    res = [(p.wait(), p.stderr.read()) for p in ps]
+    assert sorted(rc for rc, _ in res) == [0, 1], res
+    err = next(e for rc, e in res if rc == 1)
+    assert 'another run' in err or 'is not empty' in err, err
+    assert _complete(out, mid_models)
+    assert [p.name for p in tmp_path.iterdir()] == ['out']            # no lock, no temporary folder
+
+def test_kill_at_random_points(mid_models, tmp_path):
+    "SIGKILL at seeded random moments: OUT is absent or complete, and the next run cleans up and succeeds."
+    import random
+    rng = random.Random(0)
+    for i in range(3):
+        out = tmp_path/f'out{i}'
+        p = subprocess.Popen([EXE, str(mid_models/'m.yml'), str(out), '--no-progress', '--threads', '1'],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.3, 4.0))
+        p.send_signal(signal.SIGKILL); p.wait()
+        assert not out.exists() or _complete(out, mid_models), f'kill {i}: a half-written output'
+        if out.exists(): shutil.rmtree(out)
+        r = _cli(mid_models/'m.yml', out)
+        assert r.returncode == 0, r.stderr
+        assert _complete(out, mid_models) and sorted(x.name for x in tmp_path.iterdir() if x.name.startswith(f'.out{i}.')) == []
