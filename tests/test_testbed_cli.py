@@ -1,10 +1,15 @@
-"""`resm-3h run --quick` and `resm-3h figures --quick` end to end, as a user runs them (the console script)."""
+"""`resm-3h run --quick` and `resm-3h figures --quick` end to end, as a user runs them (the console script).
+
+Both use the test run's shared model cache (`RESM_TEST_CACHE`, set in conftest.py), as the testbed and figures
+notebooks do, so the quick models are trained once per test run."""
 import csv, json, os, shutil, subprocess, sys
 from pathlib import Path
 import pytest
+from resm_nb.testing import shared_cache
 
-EXE = shutil.which('resm-3h') or [sys.executable, '-c', 'import sys; from resm_nb.testbed import main; sys.exit(main())']
+EXE = shutil.which('resm-3h') or [sys.executable, '-c', 'import sys; from resm_nb.cli import main; sys.exit(main())']
 FIGS = ['results_main', 'conflict_params', 'conflict_behaviour', 'outliers_noise', 'sparsity_profiles', 'noise_robustness', 'ablation_resm']
+CACHE = shared_cache()
 
 def cli(*args):
     cmd = ([EXE] if isinstance(EXE, str) else EXE) + list(map(str, args))
@@ -13,7 +18,7 @@ def cli(*args):
 @pytest.fixture(scope='module')
 def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp('resm3h')
-    r = cli('run', '--quick', '--out', out, '--no-progress')
+    r = cli('run', '--quick', '--out', out, '--cache', CACHE, '--no-progress')
     assert r.returncode == 0, r.stderr[-3000:]
     return out, r
 
@@ -21,7 +26,7 @@ def test_run_quick(quick):
     out, r = quick
     rows = list(csv.DictReader(open(out / 'results.csv')))
     assert list(rows[0])[:9] == ['model', 'kind', 'method', 'seed', 'noise', 'helpful', 'honest', 'harmless', 'mean']
-    from resm_nb.methods import registered
+    from resm_nb.registry import registered
     assert {x['method'] for x in rows if x['kind'] == 'merge'} == set(registered())
     assert [x['kind'] for x in rows].count('expert') == 3 and [x['kind'] for x in rows].count('mix') == 3
     for x in rows:
@@ -29,7 +34,7 @@ def test_run_quick(quick):
         assert all(0 <= v <= 1 for v in s) and abs(float(x['mean']) - sum(s) / 3) < 1e-3
     assert 'sanity checks (noise 0)' in r.stdout and 'merge-resm' in r.stdout
     # the models are cached as HF folders with their tokenizer
-    base = next((out / 'cache').glob('seed0-*')) / 'base'
+    base = next(CACHE.glob('seed0-*')) / 'base'
     assert (base / 'config.json').exists() and (base / 'tokenizer.json').exists() and (base / 'model.safetensors').exists()
 
 def test_bad_input(tmp_path):
@@ -42,7 +47,8 @@ def test_bad_input(tmp_path):
 def test_figures_quick(quick):
     out, _ = quick
     figdir = out / 'fig'
-    r = cli('figures', '--quick', '--out', out, '--figdir', figdir, '--no-progress')
+    before = (out / 'results.csv').read_bytes(), (out / 'results.csv').stat().st_mtime_ns
+    r = cli('figures', '--quick', '--seeds', '1', '--out', out, '--cache', CACHE, '--figdir', figdir, '--no-progress')
     assert r.returncode == 0, r.stderr[-3000:]
     for stem in FIGS:
         for ext in ('pdf', 'png'): assert (figdir / f'{stem}.{ext}').stat().st_size > 1000, f'{stem}.{ext}'
@@ -52,3 +58,5 @@ def test_figures_quick(quick):
     assert r'\textbf' in (figdir / 'results_main.tex').read_text()
     noise = {float(x['noise']) for x in csv.DictReader(open(figdir / 'noise_robustness.csv'))}
     assert noise == {0.0, 0.1, 0.2, 0.3}
+    # `figures` never rewrites the results.csv of an earlier `run`
+    assert ((out / 'results.csv').read_bytes(), (out / 'results.csv').stat().st_mtime_ns) == before

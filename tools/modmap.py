@@ -26,7 +26,7 @@ def imports_of(mod:str) -> list:
 def mermaid() -> str:
     "The module map as a Mermaid flowchart: rooms as subgraphs, an arrow from each module to each it imports."
     lines = ['```mermaid', 'flowchart BT']
-    for room, mods in ROOMS.items():
-        lines += [f'  subgraph {room.replace(" ", "_")}["{room}"]'] + [f'    {m}' for m in mods] + ['  end']
+    for i, (room, mods) in enumerate(ROOMS.items()):
+        lines += [f'  subgraph room{i}["{room}"]'] + [f'    {m}' for m in mods] + ['  end']
     lines += [f'  {m} --> {d}' for mods in ROOMS.values() for m in mods for d in imports_of(m)]
     return '\n'.join(lines + ['```'])
