@@ -60,3 +60,14 @@ def test_figures_quick(quick):
     assert noise == {0.0, 0.1, 0.2, 0.3}
     # `figures` never rewrites the results.csv of an earlier `run`
     assert ((out / 'results.csv').read_bytes(), (out / 'results.csv').stat().st_mtime_ns) == before
+
+def test_unreadable_cache_is_named(quick, tmp_path):
+    "A damaged model in the cache is one line naming its folder, not a traceback."
+    out, _ = quick
+    cache = tmp_path / 'cache'; shutil.copytree(CACHE, cache)
+    for f in cache.glob('seed0-*/noise0-*/results.json'): f.unlink()        # so that the models are loaded again
+    st = next(cache.glob('seed0-*')) / 'base' / 'model.safetensors'
+    st.write_bytes(st.read_bytes()[:-100])
+    r = cli('run', '--quick', '--out', tmp_path / 'o', '--cache', cache, '--no-progress')
+    assert r.returncode == 1 and 'the cached model cannot be read' in r.stderr and str(st.parent) in r.stderr, r.stderr[-2000:]
+    assert 'Traceback' not in r.stderr, r.stderr[-2000:]
