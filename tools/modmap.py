@@ -8,7 +8,7 @@ PKG = Path(__file__).resolve().parent.parent / 'resm_nb'
 # rooms from the bottom up: a module may import from its own room and the rooms below it
 ROOMS = {'merge library': ['naming', 'testing', 'io', 'taskvec', 'methods', 'tsvm', 'registry', 'driver', 'engine'],
          '3H testbed': ['world', 'train', 'evaluate', 'testbed', 'data'],
-         'analyses': ['figures'],
+         'analyses': ['analyze', 'figures'],
          'commands': ['cli']}
 
 def modules() -> list:
