@@ -16,7 +16,7 @@ from .taskvec import check_finite, task_vector, sparsity, robust_scale, kurtosis
 from .io import Checkpoint, atomic_folder
 from .driver import check_inputs, pick_device, _stream
 from .registry import get_method
-from .tsvm import outlier_weight, resm_ranks, _resm_outlier, _resm_plan, _excluded
+from .tsvm import excluded, resm_weighting, resm_weight, resm_plan, choose_ranks
 from .engine import load_config, read_config, MergeConfigError, _path, _peak_rss_mb, CLIHelp, run_command
 
 # %% auto #0
@@ -116,7 +116,9 @@ def tensor_stats(key:str, taus:Sequence[torch.Tensor], rp:dict, k_sd:float=3.0) 
     two_d = t0.ndim == 2 and min(t0.shape) >= 1
     r = min(t0.shape) if two_d else None
     k = max(1, r // T) if two_d else None
-    weighted = two_d and not _excluded(key, rp['exclude_keys']) and _resm_outlier(rp['outlier']) != 'none'
+    merged = two_d and not excluded(key, rp['exclude_keys'])                # goes through RESM's SVD
+    weighted = merged and resm_weighting(key, rp['outlier'], rp['vocab']) != 'none'
+    spectra = merged and rp['rank'] in ('budget', 'energy')                 # the ranks need the weighted spectra
     ex, svds = [], []
     xd = [t.double().reshape(-1) for t in taus]
     for i, t in enumerate(taus):
@@ -124,17 +126,18 @@ def tensor_stats(key:str, taus:Sequence[torch.Tensor], rp:dict, k_sd:float=3.0) 
         seed = name_seed(f'{key}:{i}', rp['seed'])
         med, s = robust_scale(t, rp['max_samples'], seed)
         z = torch.zeros_like(t) if s == 0 else (t - med) / s
-        w_t, w = outlier_weight(t, _resm_outlier(rp['outlier']), rp['c'], rp['q'], rp['max_samples'], seed,
-                                robust=(med, s, rp['c'] * s) if rp['outlier'] == 'huber' else None)
+        w_t, w = resm_weight(t, key, i, **rp) if weighted else (t, {'n_down': 0})
         x = xd[i]
         e = dict(n=n, zero=int((t == 0).sum()), near=round(sparsity(t, rp['eps']) * n), beyond=int((z.abs() > k_sd).sum()),
-                 clipped=round(w['frac_down'] * n), med=med, scale=s, kurtosis=kurtosis(t), hist=z_histogram(z),
-                 s1=float(x.sum()), s2=float(x @ x), s3=float((x2 := x * x) @ x), s4=float(x2 @ x2),
-                 density_w=1 - sparsity(w_t, rp['eps']), robust=(w.get('med'), w.get('scale'), w.get('cut')) if 'cut' in w else None)
+                 clipped=w['n_down'], med=med, scale=s, kurtosis=kurtosis(t), hist=z_histogram(z),
+                 s1=float(x.sum()), s2=float(x @ x), s3=float((x2 := x * x) @ x), s4=float(x2 @ x2))
+        e['activity'] = 1 - e['zero'] / n if n else 0.
+        if merged and rp['rank'] == 'density': e['density_w'] = 1 - sparsity(w_t, rp['eps'])
         if two_d:
             sv, Uk, Vhk = gram_svd(t, k)
             svds.append((Uk, Vhk))
             e.update(r=r, eff_rank=effective_rank(sv) / r, energy=energy_kept(sv, k), tsvm_rank=r // T)
+            if spectra: e['sv_w'] = gram_svd(w_t, 0)[0] if weighted else sv
         ex.append(e)
     pairs = {}
     for i, j in itertools.combinations(range(T), 2):
@@ -146,7 +149,7 @@ def tensor_stats(key:str, taus:Sequence[torch.Tensor], rp:dict, k_sd:float=3.0) 
             (Ua, Va), (Ub, Vb) = svds[i], svds[j]
             p['overlap'] = float(((Ua.T @ Ub).pow(2).sum() + (Va @ Vb.T).pow(2).sum()) / (2 * k))
         pairs[(i, j)] = p
-    return dict(key=key, shape=tuple(t0.shape), two_d=two_d, weighted=weighted, experts=ex, pairs=pairs)
+    return dict(key=key, shape=tuple(t0.shape), two_d=two_d, merged=merged, weighted=weighted, experts=ex, pairs=pairs)
 
 # %% ../nbs/16_analyze.ipynb #b079b9de
 def _groups(key:str) -> list:
@@ -166,9 +169,13 @@ def tables(stats:Sequence[dict], names:Sequence[str], rp:dict) -> dict:
     "Per-tensor statistics (`tensor_stats`) → the `conflict`, `outliers`, `sparsity` and `histogram` DataFrames."
     import pandas as pd
     T = len(names)
-    rank = rp.get('rank', 'density')
-    ctx = _resm_plan({s['key']: {'density': [e['density_w'] for e in s['experts']], 'robust': [e['robust'] for e in s['experts']]}
-                      for s in stats if s['weighted'] or (s['two_d'] and not _excluded(s['key'], rp['exclude_keys']))}, lam=rp['lam'])
+    rank = rp['rank']
+    summ = {}
+    for s in stats:
+        if not s['merged']: continue
+        summ[s['key']] = {'r': s['experts'][0]['r'], 'activity': [e['activity'] for e in s['experts']]}
+        if rank == 'density': summ[s['key']].update(density=[e['density_w'] for e in s['experts']], robust=[None] * T)
+    plan = resm_plan(summ, **rp)
     pc = defaultdict(lambda: dict(dot=0., na=0., nb=0., both=0, opp=0, ov=[], tensors=0))
     ec = defaultdict(lambda: dict(n=0, zero=0, near=0, beyond=0, clipped=0, s1=0., s2=0., s3=0., s4=0., eff=[], energy=[], tensors=0))
     out_rows, sp_rows, hist = [], [], np.zeros((T, 82), dtype=np.int64)
@@ -181,10 +188,9 @@ def tables(stats:Sequence[dict], names:Sequence[str], rp:dict) -> dict:
                 if p['overlap'] is not None: a['ov'].append(p['overlap'])
                 a['tensors'] += 1
         ranks = None
-        if s['two_d'] and not _excluded(key, rp['exclude_keys']):
-            r = s['experts'][0]['r']
-            ranks = ([r // T] * T if rank == 'uniform' else resm_ranks(r, T, ctx[key]['rho'], rp['beta'], rp['k_min'])
-                     if rank == 'density' and key in ctx else None)
+        if s['merged']:
+            ranks = choose_ranks(rank, [e.get('sv_w') for e in s['experts']], s['shape'], plan.get(key),
+                                 beta=rp['beta'], k_min=rp['k_min'], tau=rp['tau'])
         for t, e in enumerate(s['experts']):
             hist[t] += e['hist']
             for g in _groups(key):
@@ -246,7 +252,8 @@ def analyze(config, device:str='auto', progress:bool=True, k_sd:float=3.0) -> di
         resm_nb_version=resm_nb.__version__, base_model=str(cfg.base), experts=dict(zip(names, map(str, cfg.experts))),
         device=str(dev), seconds=round(time.time() - t0, 3), peak_rss_mb=round(_peak_rss_mb(), 1), tensors=len(keys),
         parameters=int(sum(base.info(k).numel for k in keys)), k_sd=k_sd, shared_vocab_rows=rows,
-        resm_parameters={k: rp[k] for k in ('outlier', 'c', 'q', 'eps', 'rank', 'lam', 'beta', 'k_min', 'max_samples', 'seed')},
+        resm_parameters={k: rp[k] for k in ('outlier', 'stats', 'vocab', 'c', 'q', 'eps', 'rank', 'lam', 'beta', 'beta_tot', 'k_min', 'tau',
+                                            'max_samples', 'seed')},
         pairs={r.pair: dict(cosine=r.cosine, sign_conflict=r.sign_conflict, overlap=None if np.isnan(r.overlap) else r.overlap) for r in c.itertuples()},
         per_expert={n: dict(kurtosis=float(o.set_index('expert').loc[n, 'kurtosis']), beyond=float(o.set_index('expert').loc[n, 'beyond']),
                             resm_clipped=float(o.set_index('expert').loc[n, 'resm_clipped']), zero=float(s.set_index('expert').loc[n, 'zero']),

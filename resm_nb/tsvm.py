@@ -8,12 +8,14 @@ import fnmatch, math
 from collections import defaultdict
 from typing import Optional, Sequence
 import torch
-from .naming import parse_name
-from .taskvec import robust_scale, density, energy_kept, name_seed, subsample, quantile
+from .naming import parse_name, is_vocab_tensor
+from .taskvec import robust_scale, density, energy_kept, name_seed, subsample, quantile, MAD_TO_SD
 from .methods import Param, merge_method, between
 
 # %% auto #0
-__all__ = ['ALPHA', 'EXCLUDE', 'METHODS', 'svd', 'polar', 'tsv_combine', 'tsvm', 'outlier_weight', 'resm_ranks', 'resm']
+__all__ = ['ALPHA', 'EXCLUDE', 'METHODS', 'svd', 'polar', 'tsv_combine', 'excluded', 'tsvm', 'frac_changed', 'robust_stats',
+           'row_robust_stats', 'outlier_weight', 'resm_weighting', 'resm_robust', 'resm_weight', 'layer_budget',
+           'budget_ranks', 'resm_ranks', 'choose_ranks', 'resm_plan', 'resm']
 
 # %% ../nbs/05_tsvm.ipynb #36079905
 def svd(t:torch.Tensor) -> tuple:
@@ -42,8 +44,8 @@ def tsv_combine(svds:Sequence, ranks:Sequence[int]) -> tuple:
     return (Uo * s) @ Vo, Uo, s, Vo
 
 # %% ../nbs/05_tsvm.ipynb #9feb65b1
-def _excluded(key:str, patterns) -> bool:
-    "Whether tensor `key` matches one of `patterns` (names or glob patterns)."
+def excluded(key:str, patterns) -> bool:
+    "Whether tensor `key` matches one of `patterns` (names or glob patterns): averaged, not SVD-merged."
     return any(key == p or fnmatch.fnmatchcase(key, p) for p in patterns)
 
 # %% ../nbs/05_tsvm.ipynb #c74fe07d
@@ -61,65 +63,192 @@ EXCLUDE = Param('exclude_keys', (), doc='2-D tensors (names or globs) averaged i
 def tsvm(base, experts, *, alpha:float, exclude_keys:Sequence[str], key:str, ctx):
     "TSV-M on one tensor: θ₀ + α·M for 2-D tensors (k = ⌊r/T⌋ per task), θ₀ + α·mean Δₜ for the others."
     taus = [e - base for e in experts]
-    if base.ndim != 2 or _excluded(key, exclude_keys): return base + alpha * torch.stack(taus).mean(0)
+    if base.ndim != 2 or excluded(key, exclude_keys): return base + alpha * torch.stack(taus).mean(0)
     k = min(base.shape) // len(taus)
     return base + alpha * tsv_combine([svd(t) for t in taus], [k] * len(taus))[0]
 
 # %% ../nbs/05_tsvm.ipynb #61b648a5
-def outlier_weight(t:torch.Tensor, method:str='huber', c:float=3.0, q:float=0.999, max_samples:int=2**24, seed:int=0,
-                   robust:Optional[tuple]=None) -> tuple:
-    "RESM's entry-wise outlier weighting of task vector `t`: (Δ̃, {'frac_down', 'mean_weight', 'med', 'scale', 'cut'})."
-    if method in ('none', 'spectral'): return t, {'frac_down': 0.0, 'mean_weight': 1.0}
-    if robust is not None: med, s, cut = robust                # reuse what the statistics pass computed
-    else:
-        med, s = robust_scale(t, max_samples, seed)
-        if method == 'huber': cut = c * s
-        elif method == 'quantile': cut = quantile(subsample((t - med).abs(), max_samples, seed), q)
-        else: raise ValueError(f"unknown outlier weighting {method!r}")
-    dev = t - med
-    if cut == 0: return t, {'frac_down': 0.0, 'mean_weight': 1.0, 'med': med, 'scale': s, 'cut': cut}
-    a = dev.abs()
-    w = torch.where(a > cut, cut / a.clamp_min(1e-30), torch.ones_like(a))
-    return t.clamp(med - cut, med + cut), {'frac_down': float((a > cut).float().mean()), 'mean_weight': float(w.mean()),
-                                        'med': med, 'scale': s, 'cut': cut}
+def frac_changed(t:torch.Tensor) -> float:
+    "Share of entries of task vector `t` that changed (t ≠ 0 exactly); 0 for an empty tensor."
+    return float(torch.count_nonzero(t)) / t.numel() if t.numel() else 0.0
 
-# %% ../nbs/05_tsvm.ipynb #46e380da
+# %% ../nbs/05_tsvm.ipynb #c317a33b
+def robust_stats(t:torch.Tensor, method:str='huber', c:float=3.0, q:float=0.999, max_samples:int=2**24, seed:int=0,
+                 stats:str='changed') -> Optional[dict]:
+    "{'med', 'scale', 'cut'} of RESM's outlier rule over the changed (or all) entries of `t`; None if fewer than 2."
+    if stats not in ('changed', 'all'): raise ValueError(f"unknown statistics {stats!r}: 'changed' or 'all'")
+    x = t.reshape(-1)
+    if stats == 'changed': x = x[x != 0]
+    if x.numel() < 2: return None
+    med, s = robust_scale(x, max_samples, seed)
+    if method == 'huber': cut = c * s
+    elif method == 'quantile': cut = quantile(subsample((x - med).abs(), max_samples, seed), q)
+    else: raise ValueError(f"unknown outlier weighting {method!r}")
+    return {'med': med, 'scale': s, 'cut': cut}
+
+# %% ../nbs/05_tsvm.ipynb #0333c98f
+def _median_rows(x:torch.Tensor) -> torch.Tensor:
+    "Median of each row of `x` over its non-NaN entries, as NumPy's (mean of the two middle values); NaN for an all-NaN row."
+    return (torch.nanmedian(x, 1).values - torch.nanmedian(-x, 1).values) / 2
+
+# %% ../nbs/05_tsvm.ipynb #ea0f4989
+def row_robust_stats(t:torch.Tensor, method:str='huber', c:float=3.0, q:float=0.999, stats:str='changed', chunk:int=2**22) -> dict:
+    "Per-row {'med', 'scale', 'cut', 'rows'} over each row's changed (or all) entries; cut = ∞ where < 2 entries or zero scale."
+    if stats not in ('changed', 'all'): raise ValueError(f"unknown statistics {stats!r}: 'changed' or 'all'")
+    if method not in ('huber', 'quantile'): raise ValueError(f"unknown outlier weighting {method!r}")
+    step = max(1, chunk // max(1, t.shape[1]))
+    meds, scales, cuts = [], [], []
+    for i in range(0, t.shape[0], step):
+        x = t[i:i + step].float()
+        if stats == 'changed': x = x.masked_fill(x == 0, float('nan'))
+        med = _median_rows(x)
+        dev = (x - med[:, None]).abs()
+        s = MAD_TO_SD * _median_rows(dev)
+        cut = c * s if method == 'huber' else torch.nanquantile(dev, q, dim=1)
+        ok = ((~x.isnan()).sum(1) >= 2) & (s > 0)
+        meds.append(torch.where(ok, med, 0.)); scales.append(torch.where(ok, s, 0.)); cuts.append(torch.where(ok, cut, math.inf))
+    cut = torch.cat(cuts)
+    return {'med': torch.cat(meds), 'scale': torch.cat(scales), 'cut': cut, 'rows': int(torch.isfinite(cut).sum())}
+
+# %% ../nbs/05_tsvm.ipynb #b3a6336f
+def _clamp_entries(t:torch.Tensor, med, cut, changed_only:bool, chunk:int=2**22) -> tuple:
+    "Clamp (changed) entries of `t` to [med − cut, med + cut] (numbers, or tensors per row): (Δ̃, entries considered, down-weighted, Σ weights)."
+    x2 = t.reshape(t.shape[0], -1) if t.ndim >= 2 else t.reshape(1, -1)
+    per_row = torch.is_tensor(med)
+    out, n_pop, n_down, wsum = torch.empty_like(x2), 0, 0, 0.0
+    step = max(1, chunk // max(1, x2.shape[1]))
+    for i in range(0, x2.shape[0], step):
+        x = x2[i:i + step]
+        m, k = (med[i:i + step, None].to(x), cut[i:i + step, None].to(x)) if per_row else (med, cut)
+        a = (x - m).abs()
+        pop = x != 0 if changed_only else torch.ones_like(x, dtype=torch.bool)
+        down = (a > k) & pop
+        out[i:i + step] = torch.where(pop, torch.clamp(x, m - k, m + k), x)
+        n_pop += int(pop.sum()); n_down += int(down.sum())
+        wsum += float(torch.where(down, k / a.clamp_min(1e-30), 1.).masked_fill(~pop, 0.).sum(dtype=torch.float64))
+    return out.reshape(t.shape), n_pop, n_down, wsum
+
+# %% ../nbs/05_tsvm.ipynb #83e35795
+def outlier_weight(t:torch.Tensor, method:str='huber', c:float=3.0, q:float=0.999, max_samples:int=2**24, seed:int=0,
+                   robust:Optional[dict]=None, stats:str='changed', rows:bool=False, chunk:int=2**22) -> tuple:
+    "RESM's outlier weighting of task vector `t` (per row with `rows`): (Δ̃, {'frac_changed', 'frac_down', 'n_down', 'mean_weight', ...})."
+    info = {'frac_changed': frac_changed(t), 'frac_down': 0.0, 'n_down': 0, 'mean_weight': 1.0}
+    if method in ('none', 'spectral'): return t, info
+    if robust is None:
+        robust = row_robust_stats(t, method, c, q, stats, chunk) if rows else robust_stats(t, method, c, q, max_samples, seed, stats)
+    if robust is None: return t, info
+    per_row = torch.is_tensor(robust['med'])
+    if per_row: info['rows_weighted'] = robust['rows']
+    else:
+        info.update(med=robust['med'], scale=robust['scale'], cut=robust['cut'])
+        if robust['cut'] == 0: return t, info
+    out, n_pop, n_down, wsum = _clamp_entries(t, robust['med'], robust['cut'], stats == 'changed', chunk)
+    if n_pop: info.update(frac_down=n_down / n_pop, n_down=n_down, mean_weight=wsum / n_pop)
+    return out, info
+
+# %% ../nbs/05_tsvm.ipynb #eccb6a00
+def resm_weighting(key:str, outlier:str='huber', vocab:str='row') -> str:
+    "How RESM weights the entries of 2-D tensor `key`: 'rows', 'tensor' or 'none' ('spectral' acts on singular values)."
+    if outlier in ('none', 'spectral') or (vocab == 'skip' and is_vocab_tensor(key)): return 'none'
+    return 'rows' if vocab == 'row' and is_vocab_tensor(key) else 'tensor'
+
+# %% ../nbs/05_tsvm.ipynb #0d5199a3
+def resm_robust(t:torch.Tensor, key:str, i:int, *, outlier:str, stats:str, vocab:str, c:float, q:float, max_samples:int, seed:int, **_):
+    "The robust statistics RESM's outlier rule uses for expert `i`'s task vector `t` of tensor `key` (None: no weighting)."
+    how = resm_weighting(key, outlier, vocab)
+    if how == 'none': return None
+    if how == 'rows': return row_robust_stats(t, outlier, c, q, stats)
+    return robust_stats(t, outlier, c, q, max_samples, name_seed(f'{key}:{i}', seed), stats)
+
+def resm_weight(t:torch.Tensor, key:str, i:int, *, outlier:str, stats:str, vocab:str, c:float, q:float, max_samples:int, seed:int,
+                robust=None, **_) -> tuple:
+    "RESM's outlier weighting of expert `i`'s task vector `t` of tensor `key`, given its parameters: (Δ̃, info)."
+    how = resm_weighting(key, outlier, vocab)
+    if how == 'none': return outlier_weight(t, 'none')
+    if robust is None: robust = resm_robust(t, key, i, outlier=outlier, stats=stats, vocab=vocab, c=c, q=q, max_samples=max_samples, seed=seed)
+    return outlier_weight(t, outlier, c, q, max_samples, name_seed(f'{key}:{i}', seed), robust, stats, how == 'rows')
+
+# %% ../nbs/05_tsvm.ipynb #45601c0f
+def layer_budget(r:int, ratio:float, beta_tot:float=1.0) -> int:
+    "Directions a layer keeps in all: round(r · ratio · β_tot) (halves up), at most r."
+    return min(r, int(math.floor(r * ratio * beta_tot + 0.5)))
+
+# %% ../nbs/05_tsvm.ipynb #6e6b125f
+def budget_ranks(svals:Sequence[torch.Tensor], budget:int, k_min:int=1, rtol:float=1e-6) -> list:
+    "Share `budget` directions: k_min per non-zero task, then one by one to the largest σₜ,ᵢ/‖Δₜ‖_F left (σ > rtol·σₜ,₁ only)."
+    cands = []
+    for t, s in enumerate(svals):
+        s = s.double()
+        if s.numel() == 0 or not s[0] > 0: continue
+        n_ok = int((s > rtol * s[0]).sum())                     # σ sorted, largest first
+        rel = (s[:n_ok] / s.pow(2).sum().sqrt()).tolist()
+        cands += [(i >= k_min, -v, t, i) for i, v in enumerate(rel)]
+    ks = [0] * len(svals)
+    for *_, t, _ in sorted(cands)[:max(0, budget)]: ks[t] += 1
+    return ks
+
+# %% ../nbs/05_tsvm.ipynb #6ecb59a8
 def resm_ranks(r:int, T:int, rho:Sequence[float], beta:Optional[float]=None, k_min:int=1) -> list:
-    "Per-task ranks clamp(round(β·ρₜ·r), k_min, ⌊r/T⌋) (the upper bound wins); β defaults to 1/T."
+    "v1 per-task ranks clamp(round(β·ρₜ·r), k_min, ⌊r/T⌋) (the upper bound wins); β defaults to 1/T."
     beta = 1 / T if beta is None else beta
     hi = r // T
     return [min(max(int(round(beta * p * r)), k_min), hi) for p in rho]
 
 # %% ../nbs/05_tsvm.ipynb #14411a7d
-def _resm_outlier(outlier:str) -> str:
-    "The entry-wise weighting RESM applies ('spectral' acts on singular values instead, so none on entries)."
-    return 'none' if outlier == 'spectral' else outlier
+def choose_ranks(rank:str, svals:Sequence[torch.Tensor], shape:tuple, plan:Optional[dict]=None, *, beta:Optional[float]=None,
+                 k_min:int=1, tau:float=0.9, **_) -> list:
+    "Per-task ranks under rule `rank` ('budget', 'density', 'energy', 'uniform') for spectra `svals` of a `shape` tensor."
+    r, T = min(shape), len(svals)
+    if rank == 'uniform': return [r // T] * T
+    if rank == 'energy':
+        ks = []
+        for s in svals:
+            e = (s.double() ** 2).cumsum(0)
+            need = int(torch.searchsorted(e, tau * e[-1] * (1 - 1e-12))) + 1 if e[-1] > 0 else 0
+            ks.append(min(max(need, k_min), r // T))
+        return ks
+    if rank not in ('budget', 'density'): raise ValueError(f"unknown rank selection {rank!r}")
+    if plan is None: raise ValueError(f"rank: {rank} needs the statistics pass (use merge_state_dicts or the engine)")
+    if rank == 'density': return resm_ranks(r, T, plan['rho'], beta, k_min)
+    return budget_ranks(svals, plan['budget'], k_min, max(shape) * torch.finfo(torch.float32).eps)
 
 # %% ../nbs/05_tsvm.ipynb #135d875c
-def _resm_stats(base, experts, *, key, rank, exclude_keys, outlier, c, q, max_samples, seed, eps, **_):
-    "RESM's per-tensor summary: densities of the weighted task vectors and their (median, scale, cut)."
-    if rank != 'density' or base.ndim != 2 or _excluded(key, exclude_keys): return None
-    dens, robust = [], []
+def _resm_stats(base, experts, *, key, rank, exclude_keys, eps, **p):
+    "RESM's statistics of one tensor: r, each task's share of changed entries, and for rank: density densities and robust statistics."
+    if rank not in ('budget', 'density') or base.ndim != 2 or excluded(key, exclude_keys): return None
+    out = {'r': min(base.shape), 'activity': []}
+    if rank == 'density': out.update(density=[], robust=[])
     for i, e in enumerate(experts):
-        t, inf = outlier_weight(e - base, _resm_outlier(outlier), c, q, max_samples, name_seed(f'{key}:{i}', seed))
-        dens.append(density(t, eps)); robust.append((inf['med'], inf['scale'], inf['cut']) if 'cut' in inf else None)
-    return {'density': dens, 'robust': robust}
+        t = e - base
+        out['activity'].append(frac_changed(t))
+        if rank == 'density':
+            rb = resm_robust(t, key, i, **p)
+            out['density'].append(density(resm_weight(t, key, i, robust=rb, **p)[0], eps)); out['robust'].append(rb)
+    return out
 
 # %% ../nbs/05_tsvm.ipynb #83e8a25c
-def _resm_plan(summaries, *, lam, **_):
-    "Per tensor: densities, robust statistics and ρₜ = density / mean density of its module type, clamped to [1 − lam, 1 + lam]."
+def resm_plan(summaries:dict, *, lam:float=0.5, beta_tot:float=1.0, **_) -> dict:
+    "Per tensor, from the statistics of all: activity, layer ratio ρ and budget B within its module type (and v1's density ratios ρₜ)."
     groups = defaultdict(list)
     for key, sm in summaries.items():
         if sm is not None: groups[parse_name(key).module].append(key)
-    ctx = {}
+    clamp = lambda v: min(max(v, 1 - lam), 1 + lam)
+    plan = {}
     for keys in groups.values():
-        T = len(summaries[keys[0]]['density'])
-        means = [sum(summaries[k]['density'][t] for k in keys) / len(keys) for t in range(T)]
+        act = {k: sum(summaries[k]['activity']) / len(summaries[k]['activity']) for k in keys}
+        mean_act = sum(act.values()) / len(keys)
         for k in keys:
-            d = summaries[k]['density']
-            ctx[k] = {'density': d, 'robust': summaries[k]['robust'],
-                      'rho': [1.0 if means[t] == 0 else min(max(d[t] / means[t], 1 - lam), 1 + lam) for t in range(T)]}
-    return ctx
+            sm = summaries[k]
+            ratio = 1.0 if mean_act == 0 else clamp(act[k] / mean_act)
+            plan[k] = {'activity': sm['activity'], 'layer_ratio': ratio, 'budget': layer_budget(sm['r'], ratio, beta_tot)}
+        if 'density' in summaries[keys[0]]:
+            T = len(summaries[keys[0]]['density'])
+            means = [sum(summaries[k]['density'][t] for k in keys) / len(keys) for t in range(T)]
+            for k in keys:
+                d = summaries[k]['density']
+                plan[k].update(density=d, robust=summaries[k]['robust'],
+                               rho=[1.0 if means[t] == 0 else clamp(d[t] / means[t]) for t in range(T)])
+    return plan
 
 # %% ../nbs/05_tsvm.ipynb #f715fc73
 def _spectral_clamp(s:torch.Tensor, c:float) -> tuple:
@@ -135,41 +264,40 @@ def _spectral_clamp(s:torch.Tensor, c:float) -> tuple:
 # %% ../nbs/05_tsvm.ipynb #6c307894
 @merge_method('resm', [ALPHA,
     Param('outlier', 'huber', choices=('huber', 'quantile', 'spectral', 'none'), doc='outlier weighting'),
-    Param('rank', 'density', choices=('density', 'uniform', 'energy'), doc='rank selection'),
+    Param('stats', 'changed', choices=('changed', 'all'), doc='entries the robust statistics are taken over: changed ones (v2) or all (v1)'),
+    Param('vocab', 'row', choices=('row', 'tensor', 'skip'), doc='vocabulary tensors: statistics per row (v2), over the tensor (v1), or no weighting'),
+    Param('rank', 'budget', choices=('budget', 'density', 'uniform', 'energy'), doc='rank selection: budget (v2), density (v1), energy, uniform (TSV-M)'),
     Param('c', 3.0, doc='Huber threshold in robust standard deviations', check=between(0, math.inf, True)),
     Param('q', 0.999, doc="quantile for outlier: quantile", check=between(0, 1, True)),
-    Param('eps', 0.1, doc='density threshold, relative to mean|Δ̃|', check=between(0, math.inf, True)),
-    Param('beta', None, doc='rank budget per task as a fraction of r (default 1/T)', check=between(0, 1, True)),
-    Param('lam', 0.5, doc='spread of the density ratio ρ, clamped to [1 − lam, 1 + lam]', check=between(0, 1)),
-    Param('k_min', 1, doc='smallest rank per task', check=lambda v: None if v >= 0 else 'must be >= 0'),
+    Param('eps', 0.1, doc='rank: density: density threshold, relative to mean|Δ̃|', check=between(0, math.inf, True)),
+    Param('beta', None, doc='rank: density: rank per task as a fraction of r (default 1/T)', check=between(0, 1, True)),
+    Param('beta_tot', 1.0, doc='rank: budget: directions per layer in all, as a fraction of r (B ≤ r)', check=between(0, math.inf, True)),
+    Param('lam', 0.5, doc='spread of the layer ratio (activity, or v1 density), clamped to [1 − lam, 1 + lam]', check=between(0, 1)),
+    Param('k_min', 1, doc='smallest rank per task (with a non-zero update, for budget)', check=lambda v: None if v >= 0 else 'must be >= 0'),
     Param('tau', 0.9, doc="energy share for rank: energy", check=between(0, 1, True)),
     EXCLUDE,
     Param('max_samples', 2**24, doc='subsample size for median/MAD', check=lambda v: None if v >= 1 else 'must be >= 1'),
     Param('seed', 0, doc='seed of the subsample')],
-    paper='Yang et al. 2025, Mix Data or Merge Models? (arXiv 2502.06876); specification: resm_nb',
-    formula='TSV-M on Huber-weighted Δ̃ₜ with ranks kₜ = clamp(round(β ρₜ r), k_min, ⌊r/T⌋)',
-    stats=_resm_stats, plan=_resm_plan)
-def resm(base, experts, *, alpha, outlier, rank, c, q, eps, beta, lam, k_min, tau, exclude_keys, max_samples, seed, key, ctx):
+    paper='Yang et al. 2025, Mix Data or Merge Models? (arXiv 2502.06876); specification v2: resm_nb',
+    formula='TSV-M on Huber-weighted Δ̃ₜ (statistics over changed entries, per row for vocabulary tensors); per layer '
+            'B = min(r, round(r·clamp(ā_l/ā_module, 1 ± λ)·β_tot)) directions shared by relative energy σₜ,ᵢ/‖Δ̃ₜ‖_F',
+    stats=_resm_stats, plan=resm_plan)
+def resm(base, experts, *, alpha, outlier, stats, vocab, rank, c, q, eps, beta, beta_tot, lam, k_min, tau, exclude_keys, max_samples, seed,
+         key, ctx):
     "RESM on one tensor: TSV-M on outlier-weighted task vectors with per-task ranks; returns (θ, what it chose)."
     T = len(experts)
     taus = [e - base for e in experts]
-    if base.ndim != 2 or _excluded(key, exclude_keys): return base + alpha * torch.stack(taus).mean(0)
+    if base.ndim != 2 or excluded(key, exclude_keys): return base + alpha * torch.stack(taus).mean(0)
+    if rank in ('budget', 'density') and ctx is None:
+        raise ValueError(f"{key}: resm with rank: {rank} needs the statistics pass (use merge_state_dicts or the engine)")
     r = min(base.shape)
+    wp = dict(outlier=outlier, stats=stats, vocab=vocab, c=c, q=q, max_samples=max_samples, seed=seed)
     infos = [None] * T
     for i in range(T):
-        taus[i], infos[i] = outlier_weight(taus[i], _resm_outlier(outlier), c, q, max_samples, name_seed(f'{key}:{i}', seed),
-                                           robust=ctx['robust'][i] if ctx is not None and ctx.get('robust') else None)
+        rb = ctx['robust'][i] if ctx is not None and ctx.get('robust') else None
+        taus[i], infos[i] = resm_weight(taus[i], key, i, robust=rb, **wp)
     svds = [svd(t) for t in taus]
-    if rank == 'uniform': ranks = [r // T] * T
-    elif rank == 'energy':
-        ranks = []
-        for _, s, _ in svds:
-            e = (s.double() ** 2).cumsum(0)
-            need = int(torch.searchsorted(e, tau * e[-1] * (1 - 1e-12))) + 1 if e[-1] > 0 else 0
-            ranks.append(min(max(need, k_min), r // T))
-    else:
-        if ctx is None: raise ValueError(f"{key}: resm with rank: density needs the statistics pass (use merge_state_dicts or the engine)")
-        ranks = resm_ranks(r, T, ctx['rho'], beta, k_min)
+    ranks = choose_ranks(rank, [s for _, s, _ in svds], tuple(base.shape), ctx, beta=beta, k_min=k_min, tau=tau)
     frac_sv = 0.0
     if outlier == 'spectral':
         s_cat = torch.cat([s[:k] for (_, s, _), k in zip(svds, ranks)])
@@ -179,9 +307,11 @@ def resm(base, experts, *, alpha, outlier, rank, c, q, eps, beta, lam, k_min, ta
             s = s.clone(); s[:k] = s_new[off:off + k]; off += k; new.append((u, s, vh))
         svds = new
     M = tsv_combine(svds, ranks)[0]
-    info = {'r': r, 'ranks': ranks, 'energy_kept': [energy_kept(s, k) for (_, s, _), k in zip(svds, ranks)],
-            'frac_down': [i['frac_down'] for i in infos], 'mean_weight': [i['mean_weight'] for i in infos]}
-    if ctx is not None: info.update(density=ctx['density'], rho=ctx['rho'])
+    info = {'r': r, 'ranks': ranks, 'rank_shift': [k - r // T for k in ranks],
+            'energy_kept': [energy_kept(s, k) for (_, s, _), k in zip(svds, ranks)], 'weighting': resm_weighting(key, outlier, vocab),
+            **{f: [i[f] for i in infos] for f in ('frac_changed', 'frac_down', 'n_down', 'mean_weight')}}
+    if rank == 'budget': info.update(budget=ctx['budget'], activity=ctx['activity'], layer_ratio=ctx['layer_ratio'])
+    if rank == 'density': info.update(density=ctx['density'], rho=ctx['rho'])
     if outlier == 'spectral': info['frac_sv_clamped'] = frac_sv
     return base + alpha * M, info
 

@@ -75,9 +75,72 @@ def test_resm_budget_and_huber_bounds(m, n, T, seed):
     base, experts = _make((m, n), T, seed)
     key = 'model.layers.0.self_attn.q_proj.weight'
     for outlier in ['huber', 'quantile', 'spectral']:
-        for rank in ['density', 'energy', 'uniform']:
+        for rank in ['budget', 'density', 'energy', 'uniform']:
             res = merge_state_dicts('resm', {key: base}, [{key: e} for e in experts], outlier=outlier, rank=rank)
             info = res.info[key]
-            assert sum(info['ranks']) <= min(m, n) and all(k <= min(m, n) // T for k in info['ranks'])
+            if rank == 'budget': assert sum(info['ranks']) <= info['budget'] <= min(m, n) and (min(info['ranks']) >= 1 or info['budget'] < T)
+            else: assert sum(info['ranks']) <= min(m, n) and all(k <= min(m, n) // T for k in info['ranks'])
             again = merge_state_dicts('resm', {key: base}, [{key: e} for e in experts], outlier=outlier, rank=rank)
             assert torch.equal(res.tensor[key], again.tensor[key])   # deterministic
+
+def _sparse_delta(shape, seed, p_zero, rows=False):
+    "A task vector with exact zeros (entries, or whole rows) and one entry 100 SDs out."
+    g = torch.Generator().manual_seed(seed)
+    d = 0.01 * torch.randn(shape, generator=g)
+    keep = torch.rand((shape[0], 1) if rows else shape, generator=g) >= p_zero
+    d = d * keep
+    d[0, 0] = 1.0
+    return d
+
+def _np_bounds(v, c=3.0):
+    "NumPy's median and c·1.4826·MAD of the values `v`."
+    med = np.median(v); return med, c * 1.4826 * np.median(np.abs(v - med))
+
+@SETTINGS
+@given(m=st.integers(3, 30), n=st.integers(3, 30), p_zero=st.floats(0, 0.8), seed=st.integers(0, 2**31 - 1))
+def test_resm_v2_huber_changed_entries_only(m, n, p_zero, seed):
+    from resm_nb.tsvm import outlier_weight
+    d = _sparse_delta((m, n), seed, p_zero)
+    out, info = outlier_weight(d)
+    ch = (d != 0).numpy()
+    assert (out.numpy()[~ch] == 0).all()                                   # unchanged entries stay exactly 0
+    v = d.double().numpy()[ch]
+    if len(v) < 2: assert torch.equal(out, d); return
+    med, cut = _np_bounds(v)
+    o = out.double().numpy()[ch]
+    assert (o >= med - cut - 1e-6).all() and (o <= med + cut + 1e-6).all()
+    a = np.abs(v - med)
+    assert int((a > cut * (1 + 1e-5)).sum()) <= info['n_down'] <= int((a > cut * (1 - 1e-5)).sum())
+    assert info['frac_changed'] == ch.mean()
+
+@SETTINGS
+@given(rows=st.integers(2, 12), n=st.integers(3, 20), p_zero=st.floats(0, 0.9), seed=st.integers(0, 2**31 - 1))
+def test_resm_v2_vocab_rows(rows, n, p_zero, seed):
+    from resm_nb.tsvm import outlier_weight
+    d = _sparse_delta((rows, n), seed, p_zero, rows=True)
+    d[1, 1:] = 0                                                            # a row with one changed entry: left as it is
+    out, _ = outlier_weight(d, rows=True, chunk=2 * n)
+    for i in range(rows):
+        v = d[i].double().numpy(); ch = v != 0
+        assert (out[i].numpy()[~ch] == 0).all()
+        med, cut = _np_bounds(v[ch]) if ch.sum() >= 2 else (0, 0)
+        if ch.sum() < 2 or cut == 0: assert torch.equal(out[i], d[i]); continue
+        o = out[i].double().numpy()[ch]
+        assert (o >= med - cut - 1e-6).all() and (o <= med + cut + 1e-6).all()
+
+@SETTINGS
+@given(m=st.integers(3, 12), n=st.integers(3, 12), T=st.integers(2, 4), w=st.sampled_from([0.25, 0.3, 2.5, 8.0]),
+       p_zero=st.floats(0, 0.7), seed=st.integers(0, 2**31 - 1))
+def test_resm_scale_invariance_and_zero_expert(m, n, T, w, p_zero, seed):
+    base = torch.zeros(m, n)
+    taus = [_sparse_delta((m, n), seed + t, p_zero) for t in range(T)]
+    keys = ['model.layers.0.mlp.up_proj.weight', 'model.layers.1.mlp.up_proj.weight']
+    sds = lambda ts: [{keys[0]: t, keys[1]: t * (torch.arange(n) < n // 2)} for t in ts]
+    ref = merge_state_dicts('resm', {k: base for k in keys}, sds(taus))
+    scaled = merge_state_dicts('resm', {k: base for k in keys}, sds([taus[0] * w] + taus[1:]))
+    for k in keys:
+        for f in ('ranks', 'budget', 'n_down', 'frac_changed'): assert ref.info[k][f] == scaled.info[k][f], (k, f)
+    zero = merge_state_dicts('resm', {k: base for k in keys}, sds(taus[:-1] + [torch.zeros(m, n)]))
+    for k in keys:
+        assert zero.info[k]['ranks'][-1] == 0 and torch.isfinite(zero.tensor[k]).all()
+        assert sum(zero.info[k]['ranks']) <= zero.info[k]['budget'] <= min(m, n)
