@@ -33,6 +33,9 @@ def test_run_quick(quick):
         s = [float(x[d]) for d in ('helpful', 'honest', 'harmless')]
         assert all(0 <= v <= 1 for v in s) and abs(float(x['mean']) - sum(s) / 3) < 1e-3
     assert 'sanity checks (noise 0)' in r.stdout and 'merge-resm' in r.stdout
+    assert {x['method'] for x in rows if x['kind'] == 'merge-shared'} == set(registered())      # the second, labelled protocol
+    assert all(x['weights'] for x in rows if x['kind'] == 'merge') and 'pref_mean' in rows[0] and 'margin_mean' in rows[0]
+    assert 'regime check of the experts' in r.stdout and 'best merge − best mix' in r.stdout
     # the models are cached as HF folders with their tokenizer
     base = next(CACHE.glob('seed0-*')) / 'base'
     assert (base / 'config.json').exists() and (base / 'tokenizer.json').exists() and (base / 'model.safetensors').exists()
