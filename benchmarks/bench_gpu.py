@@ -1,0 +1,127 @@
+"""RESM, TSV-M, TIES and task arithmetic at 8B shapes on a GPU: agreement with the CPU, determinism, time, memory.
+
+One command reproduces the GPU figures wherever a GPU is present (issue 16):
+
+    python benchmarks/bench_gpu.py --depths 1 2 --workdir /tmp/bench-gpu > benchmarks/results_gpu.md
+
+1. Agreement and determinism on a small Llama shape (`--check-shape`, default `mini`): every method merged on
+   the GPU and on the CPU (max |Δ| over all tensors, in fp32 outputs), and twice on the GPU (byte-identical
+   output files or not).
+2. Speed and memory on Llama-3-8B shapes (hidden 4096, intermediate 14336, vocab 128256, bf16, a base and
+   three experts = base + seeded noise) at reduced depths: for each depth and method, `resm-merge` in a child
+   process (wall time, peak RSS from wait4, peak GPU memory from the child), and the time to read all inputs
+   once. The time of a 32-layer model is extrapolated linearly from two depths: per-layer time t(d2) − t(d1)
+   over d2 − d1, plus the fixed part (embeddings, LM head, start-up).
+
+Prints a Markdown table on stdout (rows also on stderr as they are measured); never a pass/fail test.
+`--device cpu` runs the same script without a GPU (for trying it at small shapes: `--shape mini`).
+"""
+import argparse, hashlib, json, os, shutil, subprocess, sys, tempfile, time
+from pathlib import Path
+import torch, yaml
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_engine import SHAPES, build, read_once            # one checkpoint builder for every benchmark
+from resm_nb.io import Checkpoint
+
+SHAPES.setdefault('mini', (256, 704, 2, 8, 2, 8000))         # hidden, intermediate, layers, heads, kv heads, vocab
+
+CHILD = """
+import json, sys, time, torch
+from resm_nb.engine import merge
+cfg, out, device = sys.argv[1], sys.argv[2], sys.argv[3]
+if device.startswith('cuda'): torch.cuda.reset_peak_memory_stats()
+t = time.perf_counter()
+merge(cfg, out, overwrite=True, device=device, progress=False)
+if device.startswith('cuda'): torch.cuda.synchronize()
+print('RESULT ' + json.dumps(dict(seconds=time.perf_counter() - t,
+      gpu_peak_gb=torch.cuda.max_memory_allocated() / 2**30 if device.startswith('cuda') else None)))
+"""
+
+PARAMS = {'task_arithmetic': {'lambda': 0.5}, 'ties': {'density': 0.5}, 'tsvm': {}, 'resm': {}}
+
+def shaped(name:str, depth:int) -> str:
+    "The key of `name`'s shape with `depth` layers (registered in SHAPES)."
+    h, inter, _, heads, kv, vocab = SHAPES[name]
+    key = f'{name}-d{depth}'
+    SHAPES[key] = (h, inter, depth, heads, kv, vocab)
+    return key
+
+def checkpoints(work:Path, key:str) -> list:
+    "A base and three experts of shape `key` under `work/key` (built once, reused)."
+    d = work / key
+    build(d / 'base', key, 0)
+    for i in range(3): build(d / f'e{i}', key, i + 1, base=d / 'base')
+    return [d / 'base'] + [d / f'e{i}' for i in range(3)]
+
+def merge_child(inputs:list, method:str, out:Path, device:str, dtype:str='bfloat16') -> dict:
+    "Merge in a child process; its wall time, peak RSS (MB), peak GPU memory (GB) and merge time."
+    cfg = {'merge_method': method, 'base_model': str(inputs[0]), 'models': [str(p) for p in inputs[1:]],
+           'parameters': PARAMS.get(method, {}), 'dtype': dtype}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    f = out.parent / f'{out.name}.yml'; f.write_text(yaml.safe_dump(cfg))
+    t0 = time.perf_counter()
+    p = subprocess.Popen([sys.executable, '-c', CHILD, str(f), str(out), device], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0: raise RuntimeError(f"{method} on {device} failed:\n{log[-3000:]}")
+    res = json.loads(next(l for l in log.splitlines() if l.startswith('RESULT '))[7:])
+    return dict(res, wall=time.perf_counter() - t0, rss_mb=ru.ru_maxrss / 1024)
+
+def digest(folder:Path) -> str:
+    "SHA-256 of the safetensors files of a merged folder."
+    h = hashlib.sha256()
+    for f in sorted(folder.glob('*.safetensors')): h.update(f.read_bytes())
+    return h.hexdigest()
+
+def max_diff(a:Path, b:Path) -> float:
+    "Largest |Δ| between two merged checkpoints, over every tensor."
+    ca, cb = Checkpoint(a), Checkpoint(b)
+    return max(float((ca[k].float() - cb[k].float()).abs().max()) for k in ca)
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--shape', default='8B', choices=list(SHAPES), help='the timed shape (its depth is replaced by --depths)')
+    ap.add_argument('--depths', type=int, nargs=2, default=[1, 2], help='two depths to time and extrapolate from')
+    ap.add_argument('--layers', type=int, default=32, help='the depth to extrapolate to')
+    ap.add_argument('--check-shape', default='mini', choices=list(SHAPES), help='the shape of the agreement and determinism checks')
+    ap.add_argument('--methods', nargs='+', default=['task_arithmetic', 'ties', 'tsvm', 'resm'])
+    ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else None, help='cuda (default when present) or cpu')
+    ap.add_argument('--workdir', default=None, help='where the checkpoints are built (kept and reused)')
+    a = ap.parse_args()
+    if a.device is None: ap.error('no CUDA device: pass --device cpu to run the benchmark on the CPU')
+    work = Path(a.workdir or tempfile.mkdtemp(prefix='resm-bench-gpu-'))
+    card = torch.cuda.get_device_name(a.device) if a.device.startswith('cuda') else f'CPU ({os.cpu_count()} cores, {torch.get_num_threads()} threads)'
+    lines = [f"device: {card}; torch {torch.__version__}; shape {a.shape} at depths {a.depths[0]} and {a.depths[1]}, "
+             f"extrapolated to {a.layers} layers", '']
+    say = lambda l: (lines.append(l), print(l, file=sys.stderr, flush=True))
+    # 1. agreement with the CPU and determinism, on a small shape
+    say(f'| check ({a.check_shape}) | method | max abs diff vs CPU (fp32 out) | rerun identical |')
+    say('|---|---|---|---|')
+    small = checkpoints(work, a.check_shape)
+    for m in a.methods:
+        o = work / f'chk-{m}'
+        merge_child(small, m, o / 'cpu', 'cpu', 'float32'); merge_child(small, m, o / 'dev', a.device, 'float32')
+        merge_child(small, m, o / 'dev2', a.device, 'float32')
+        say(f'| | {m} | {max_diff(o / "cpu", o / "dev"):.2e} | {"yes" if digest(o / "dev") == digest(o / "dev2") else "NO"} |')
+    # 2. time and memory at the big shape, two depths
+    say(''); say('| method | ' + ' | '.join(f'depth {d}: s' for d in a.depths) + f' | per layer s | {a.layers} layers s (extrap.) | '
+                 'peak GPU GB | peak RSS GB | read-once s (depth ' + str(a.depths[-1]) + ') |')
+    say('|---|---|---|---|---|---|---|---|')
+    runs, read = {}, None
+    for d in a.depths:
+        inputs = checkpoints(work, shaped(a.shape, d))
+        if d == a.depths[-1]: read = read_once(inputs)
+        for m in a.methods:
+            runs[(m, d)] = merge_child(inputs, m, work / f'out-{m}-d{d}', a.device)
+            shutil.rmtree(work / f'out-{m}-d{d}', ignore_errors=True)
+    d1, d2 = a.depths
+    for m in a.methods:
+        t1, t2 = runs[(m, d1)]['wall'], runs[(m, d2)]['wall']
+        per = (t2 - t1) / (d2 - d1); fixed = t1 - per * d1
+        gpu = '-' if not a.device.startswith('cuda') else f"{max(runs[(m, d)]['gpu_peak_gb'] for d in a.depths):.1f}"
+        rss = max(runs[(m, d)]['rss_mb'] for d in a.depths) / 1024
+        say(f'| {m} | {t1:.1f} | {t2:.1f} | {per:.1f} | {fixed + per * a.layers:.0f} | {gpu} | {rss:.1f} | {read:.1f} |')
+    print('\n'.join(lines))
+
+if __name__ == '__main__':
+    main()
