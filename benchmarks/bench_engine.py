@@ -10,7 +10,7 @@ as it is measured); never a pass/fail test.
 
     python benchmarks/bench_engine.py --sizes 50M 200M --peers /path/to/peers/bin/python --workdir /tmp/bench
 """
-import argparse, json, os, re, shutil, subprocess, sys, tempfile, textwrap, time
+import argparse, json, os, re, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch, yaml
 from resm_nb.io import Checkpoint, SafetensorsWriter, atomic_folder
@@ -50,15 +50,20 @@ def build(folder:Path, size:str, seed:int, base:Path=None, shard='1GB'):
                    max_position_embeddings=4096, rms_norm_eps=1e-5, tie_word_embeddings=False, torch_dtype='bfloat16')
         (tmp/'config.json').write_text(json.dumps(cfg))
 
-def run(cmd, env=None):
-    "Run `cmd`; return (seconds, peak RSS in MB, stdout+stderr)."
+def child(cmd, env=None):
+    "Run `cmd` in a child process; return (wall s, CPU s of the child (user + system), peak RSS MB of the child, stdout+stderr)."
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
     out = p.stdout.read()
     _, status, ru = os.wait4(p.pid, 0)
     secs = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0: raise RuntimeError(f"{cmd[0]} failed:\n{out[-3000:]}")
-    return secs, ru.ru_maxrss / 1024, out
+    return secs, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024, out
+
+def run(cmd, env=None):
+    "Run `cmd`; return (seconds, peak RSS in MB, stdout+stderr)."
+    secs, _, rss, out = child(cmd, env)
+    return secs, rss, out
 
 def read_once(paths):
     "Seconds to read every tensor of every input once with the engine's reader."
