@@ -49,6 +49,9 @@ def test_build_is_complete_and_offline(site):
         if any(next((ROOT/'nbs').glob(f'{n:02d}_*.ipynb'), None) for n in nums): assert cap in index, f'section {cap!r} missing from the home page'
     assert (site/'search.html').exists() and (site/'searchindex.js').exists(), 'no search'
     assert 'merge_state_dicts' in (site/'searchindex.js').read_text(), 'API names are not in the search index'
+    maps = [site/m for m in re.findall(r'<img[^>]+src="(_images/[^"]+\.svg)"', index)]
+    assert any('registry' in m.read_text() and 'analyze' in m.read_text() for m in maps), 'the module map is not drawn on the home page'
+    assert '```mermaid' not in index and 'flowchart BT' not in index, 'the Mermaid source shows as text'
     assert (site/'_static'/'mathjax'/'tex-chtml.js').exists(), 'MathJax is not served by the site'
     for page in site.rglob('*.html'):
         html = page.read_text()

@@ -24,6 +24,8 @@ from __future__ import annotations
 import argparse, importlib, inspect, json, os, re, shutil, subprocess, sys, tempfile, time
 from importlib import metadata
 from pathlib import Path
+TOOLS = Path(__file__).resolve().parent
+if str(TOOLS) not in sys.path: sys.path.insert(0, str(TOOLS))      # modmap, beside this file
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT/'docs'
@@ -113,9 +115,11 @@ def process_notebook(src:Path, dst:Path, stage:Path, module:str|None=None, link_
             tags = c.metadata.setdefault('tags', [])
             if d.get('echo') == 'false': tags.append('remove-input')
             if d.get('output') == 'false': tags.append('remove-output')
-            for o in c.get('outputs', []):       # mermaid needs a script from a CDN: show its source as text
+            for o in c.get('outputs', []):       # Mermaid needs a script from a CDN: the module map as an SVG drawn here
                 md = o.get('data', {}).get('text/markdown')
-                if md: o['data']['text/markdown'] = md.replace('```mermaid', '```text')
+                if md and '```mermaid' in md:
+                    from modmap import svg
+                    o['data'] = {'image/svg+xml': svg(), 'text/plain': 'the module map'}
         cells.append(c)
     nb.cells = cells
     nb.metadata['language_info'] = {'name': 'python'}
