@@ -9,6 +9,9 @@ difference between FusionBench's TSV-M and ours. Prints a Markdown table to stdo
 as it is measured); never a pass/fail test.
 
     python benchmarks/bench_engine.py --sizes 50M 200M --peers /path/to/peers/bin/python --workdir /tmp/bench
+    python benchmarks/bench_engine.py --sizes 200M --methods tsvm tsvm:svd=fast resm resm:svd=fast --peers ...
+
+A method may carry parameters, `name:key=value,...` (as in `tsvm:svd=fast`).
 """
 import argparse, json, os, re, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -49,6 +52,15 @@ def build(folder:Path, size:str, seed:int, base:Path=None, shard='1GB'):
                    num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv, vocab_size=vocab,
                    max_position_embeddings=4096, rms_norm_eps=1e-5, tie_word_embeddings=False, torch_dtype='bfloat16')
         (tmp/'config.json').write_text(json.dumps(cfg))
+
+def method_spec(spec:str, defaults:dict=None) -> tuple:
+    "A method as given on the command line, `name` or `name:key=value,...` (e.g. `tsvm:svd=fast`): (name, parameters)."
+    name, _, rest = spec.partition(':')
+    params = dict((defaults or {}).get(name, {}))
+    for kv in filter(None, rest.split(',')):
+        k, _, v = kv.partition('=')
+        params[k] = yaml.safe_load(v)
+    return name, params
 
 def child(cmd, env=None):
     "Run `cmd` in a child process; return (wall s, CPU s of the child (user + system), peak RSS MB of the child, stdout+stderr)."
@@ -106,6 +118,8 @@ def main():
     params = {'task_arithmetic': {'lambda': 0.5}, 'ties': {'density': 0.5}, 'tsvm': {}, 'resm': {}}
     rows = [f"device: {a.device} (torch threads: {a.threads or torch.get_num_threads()}), cpus: {os.cpu_count()}", '',
             '| size | params | tool | method | wall s | peak RSS MB | read share | note |', '|---|---|---|---|---|---|---|---|']
+    fb = {}
+    limit = {v: str(a.threads) for v in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS')} if a.threads else {}   # the peers too
     for size in a.sizes:
         d = work/size
         build(d/'base', size, 0)
@@ -117,12 +131,14 @@ def main():
         print(rows[-1], file=sys.stderr, flush=True)
         for method in a.methods:
             # TSV-M is compared with FusionBench before rounding, so both write fp32; the others store bf16
-            out_dtype = 'float32' if method == 'tsvm' and a.peers and not a.no_fusion_bench else 'bfloat16'
-            cfg = {'merge_method': method, 'base_model': str(d/'base'), 'models': [str(p) for p in inputs[1:]],
-                   'parameters': params.get(method, {}), 'dtype': out_dtype}
-            (d/f'{method}.yml').write_text(yaml.safe_dump(cfg))
-            out = d/f'out-resm-{method}'
-            cmd = [exe, str(d/f'{method}.yml'), str(out), '--overwrite', '--no-progress', '--device', a.device]
+            name, mparams = method_spec(method, params)
+            out_dtype = 'float32' if name == 'tsvm' and a.peers and not a.no_fusion_bench else 'bfloat16'
+            tag = method.replace(':', '-').replace('=', '-').replace(',', '-')
+            cfg = {'merge_method': name, 'base_model': str(d/'base'), 'models': [str(p) for p in inputs[1:]],
+                   'parameters': mparams, 'dtype': out_dtype}
+            (d/f'{tag}.yml').write_text(yaml.safe_dump(cfg))
+            out = d/f'out-resm-{tag}'
+            cmd = [exe, str(d/f'{tag}.yml'), str(out), '--overwrite', '--no-progress', '--device', a.device]
             if a.threads: cmd += ['--threads', str(a.threads)]
             secs, rss, log = run(cmd)
             m = re.search(r'\(reading ([\d.]+) s\)', log)
@@ -135,7 +151,7 @@ def main():
                         'models': [{'model': str(p), 'parameters': {'weight': 1.0, **params[method]}} for p in inputs[1:]]}
                 if method == 'task_arithmetic': mcfg['models'] = [{'model': str(p), 'parameters': {'weight': 1.0}} for p in inputs[1:]]; mcfg['parameters'] = {'lambda': 0.5}
                 (d/f'mk-{method}.yml').write_text(yaml.safe_dump(mcfg))
-                env = dict(os.environ, HF_HUB_OFFLINE='1', PYTHONPATH='')
+                env = dict(os.environ, HF_HUB_OFFLINE='1', PYTHONPATH='', **limit)
                 mcmd = [str(mk), str(d/f'mk-{method}.yml'), str(d/f'out-mk-{method}'), '--quiet', '--allow-crimes']
                 if a.threads: mcmd += ['-j', str(a.threads)]
                 secs_m, rss_m, _ = run(mcmd, env)
@@ -143,13 +159,14 @@ def main():
                 rows.append(f"| {size} | {n_params/1e6:.0f}M | mergekit 0.1.5 | {method} | {secs_m:.1f} | {rss_m:.0f} | - | "
                             f"ours/theirs time {secs/secs_m:.2f}; max |Δ| {diff:.2g} (bf16 compute there) |")
                 print(rows[-1], file=sys.stderr, flush=True)
-            if a.peers and method == 'tsvm' and not a.no_fusion_bench:
-                (d/'fb.py').write_text(FB)
-                env = dict(os.environ, PYTHONPATH='')
-                secs_f, rss_f, _ = run([a.peers, str(d/'fb.py'), *map(str, inputs), str(d/'out-fb')], env)
+            if a.peers and name == 'tsvm' and not a.no_fusion_bench:        # FusionBench runs once per size, for every TSV-M variant
+                if size not in fb:
+                    (d/'fb.py').write_text(FB)
+                    fb[size] = run([a.peers, str(d/'fb.py'), *map(str, inputs), str(d/'out-fb')], dict(os.environ, PYTHONPATH='', **limit))[:2]
+                secs_f, rss_f = fb[size]
                 ours, theirs = Checkpoint(out), Checkpoint(d/'out-fb')
                 diff = max(float((ours[k].float() - theirs[k].float()).abs().max()) for k in ours)
-                rows.append(f"| {size} | {n_params/1e6:.0f}M | FusionBench 0.2.33 | tsvm | {secs_f:.1f} | {rss_f:.0f} | - | "
+                rows.append(f"| {size} | {n_params/1e6:.0f}M | FusionBench 0.2.33 | tsvm (against {method}) | {secs_f:.1f} | {rss_f:.0f} | - | "
                             f"ours/theirs time {secs/secs_f:.2f}; max |Δ| {diff:.2g} (fp32 outputs) |")
                 print(rows[-1], file=sys.stderr, flush=True)
     print('\n'.join(rows))

@@ -20,7 +20,7 @@ import argparse, hashlib, json, os, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch, yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_engine import SHAPES, build, read_once            # one checkpoint builder for every benchmark
+from bench_engine import SHAPES, build, read_once, method_spec     # one checkpoint builder for every benchmark
 from resm_nb.io import Checkpoint
 
 SHAPES.setdefault('mini', (256, 704, 2, 8, 2, 8000))         # hidden, intermediate, layers, heads, kv heads, vocab
@@ -55,8 +55,9 @@ def checkpoints(work:Path, key:str) -> list:
 
 def merge_child(inputs:list, method:str, out:Path, device:str, dtype:str='bfloat16') -> dict:
     "Merge in a child process; its wall time, peak RSS (MB), peak GPU memory (GB) and merge time."
-    cfg = {'merge_method': method, 'base_model': str(inputs[0]), 'models': [str(p) for p in inputs[1:]],
-           'parameters': PARAMS.get(method, {}), 'dtype': dtype}
+    name, params = method_spec(method, PARAMS)                 # `tsvm:svd=fast`: a method with parameters
+    cfg = {'merge_method': name, 'base_model': str(inputs[0]), 'models': [str(p) for p in inputs[1:]],
+           'parameters': params, 'dtype': dtype}
     out.parent.mkdir(parents=True, exist_ok=True)
     f = out.parent / f'{out.name}.yml'; f.write_text(yaml.safe_dump(cfg))
     t0 = time.perf_counter()
@@ -84,7 +85,8 @@ def main():
     ap.add_argument('--depths', type=int, nargs=2, default=[1, 2], help='two depths to time and extrapolate from')
     ap.add_argument('--layers', type=int, default=32, help='the depth to extrapolate to')
     ap.add_argument('--check-shape', default='mini', choices=list(SHAPES), help='the shape of the agreement and determinism checks')
-    ap.add_argument('--methods', nargs='+', default=['task_arithmetic', 'ties', 'tsvm', 'resm'])
+    ap.add_argument('--methods', nargs='+', default=['task_arithmetic', 'ties', 'tsvm', 'resm', 'tsvm:svd=fast', 'resm:svd=fast'],
+                    help='methods, each optionally with parameters: name:key=value,...')
     ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else None, help='cuda (default when present) or cpu')
     ap.add_argument('--workdir', default=None, help='where the checkpoints are built (kept and reused)')
     a = ap.parse_args()
@@ -95,14 +97,16 @@ def main():
              f"extrapolated to {a.layers} layers", '']
     say = lambda l: (lines.append(l), print(l, file=sys.stderr, flush=True))
     # 1. agreement with the CPU and determinism, on a small shape
-    say(f'| check ({a.check_shape}) | method | max abs diff vs CPU (fp32 out) | rerun identical |')
-    say('|---|---|---|---|')
+    say(f'| check ({a.check_shape}) | method | max abs diff vs CPU (fp32 out) | rerun identical | max abs diff vs the exact path (CPU) |')
+    say('|---|---|---|---|---|')
     small = checkpoints(work, a.check_shape)
     for m in a.methods:
         o = work / f'chk-{m}'
         merge_child(small, m, o / 'cpu', 'cpu', 'float32'); merge_child(small, m, o / 'dev', a.device, 'float32')
         merge_child(small, m, o / 'dev2', a.device, 'float32')
-        say(f'| | {m} | {max_diff(o / "cpu", o / "dev"):.2e} | {"yes" if digest(o / "dev") == digest(o / "dev2") else "NO"} |')
+        plain = work / f'chk-{m.partition(":")[0]}' / 'cpu'              # `tsvm:svd=fast` against `tsvm`, when both are run
+        vs = f'{max_diff(plain, o / "cpu"):.2e}' if ':' in m and plain.exists() else '-'
+        say(f'| | {m} | {max_diff(o / "cpu", o / "dev"):.2e} | {"yes" if digest(o / "dev") == digest(o / "dev2") else "NO"} | {vs} |')
     # 2. time and memory at the big shape, two depths
     say(''); say('| method | ' + ' | '.join(f'depth {d}: s' for d in a.depths) + f' | per layer s | {a.layers} layers s (extrap.) | '
                  'peak GPU GB | peak RSS GB | read-once s (depth ' + str(a.depths[-1]) + ') |')

@@ -44,8 +44,9 @@ def resolve_params(method, n_experts:int, params:Optional[Mapping]=None) -> dict
 # %% ../nbs/06_registry.ipynb #25da3972
 def methods_table() -> str:
     "A Markdown table of every registered method: name, parameters (per-model ones starred), formula and paper."
-    rows = ['| method | parameters (* per model) | formula | reference |', '|---|---|---|---|']
+    star = '\\*'                                                      # escaped: `a`*, `b`* would be italics on GitHub
+    rows = ['| method | parameters (\\* per model) | formula | reference |', '|---|---|---|---|']
     for name, m in sorted(REGISTRY.items()):
-        ps = ', '.join(f"`{p.name}`{'*' if p.per_model else ''}" for p in m.params)
+        ps = ', '.join(f"`{p.name}`{star if p.per_model else ''}" for p in m.params)
         rows.append(f"| `{name}` | {ps} | {m.formula} | {m.paper} |")
     return '\n'.join(rows)

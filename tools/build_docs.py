@@ -140,8 +140,7 @@ def api_pages(stage:Path, modules:dict):
     "api/index.md, api/merge_methods.md and one page per module (`modules`: module → notebook stem, in notebook order)."
     from resm_nb.registry import methods_table
     api = stage/'api'; api.mkdir(parents=True, exist_ok=True)
-    (api/'merge_methods.md').write_text((DOCS/'merge_methods.md').read_text().replace('{{ methods_table }}',
-        methods_table().replace('`*', '`\\*')))       # `name`* would start an emphasis in Markdown
+    (api/'merge_methods.md').write_text((DOCS/'merge_methods.md').read_text().replace('{{ methods_table }}', methods_table()))
     for name, nb in modules.items():
         mod = importlib.import_module(f'resm_nb.{name}')
         head = (mod.__doc__ or '').strip()
