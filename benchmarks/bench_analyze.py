@@ -21,7 +21,6 @@ import bench_engine
 from bench_engine import build, child as run
 from resm_nb.io import Checkpoint
 
-bench_engine.SHAPES.update({'8B-1L': (4096, 14336, 1, 32, 8, 128256), '8B-2L': (4096, 14336, 2, 32, 8, 128256)})
 
 def per_tensor(shapes):
     "CPU seconds of the analysis (`tensor_stats`) and of TSV-M (`merge_tensor`) on one tensor each of `shapes`, in this process."
