@@ -37,6 +37,23 @@ print('RESULT ' + json.dumps(dict(seconds=time.perf_counter() - t,
       gpu_peak_gb=torch.cuda.max_memory_allocated() / 2**30 if device.startswith('cuda') else None)))
 """
 
+CHECKS = """
+import json, sys
+from resm_nb.engine import merge
+for cfg, out, device in json.loads(sys.argv[1]): merge(cfg, out, overwrite=True, device=device, progress=False)
+"""
+
+ANALYZE = """
+import json, sys, time, torch
+from resm_nb.analyze import analyze
+cfg, device = sys.argv[1], sys.argv[2]
+if device.startswith('cuda'): torch.cuda.reset_peak_memory_stats()
+t = time.perf_counter()
+analyze(cfg, device=device, progress=False)
+print('RESULT ' + json.dumps(dict(seconds=time.perf_counter() - t,
+      gpu_peak_gb=torch.cuda.max_memory_allocated() / 2**30 if device.startswith('cuda') else None)))
+"""
+
 PARAMS = {'task_arithmetic': {'lambda': 0.5}, 'ties': {'density': 0.5}, 'tsvm': {}, 'resm': {}}
 
 def shaped(name:str, depth:int) -> str:
@@ -53,20 +70,32 @@ def checkpoints(work:Path, key:str) -> list:
     for i in range(3): build(d / f'e{i}', key, i + 1, base=d / 'base')
     return [d / 'base'] + [d / f'e{i}' for i in range(3)]
 
-def merge_child(inputs:list, method:str, out:Path, device:str, dtype:str='bfloat16') -> dict:
-    "Merge in a child process; its wall time, peak RSS (MB), peak GPU memory (GB) and merge time."
+def config(inputs:list, method:str, out:Path, dtype:str='bfloat16') -> Path:
+    "Write the resm-merge YAML of `method` (`name:key=value,...`) over `inputs` (base first) beside `out`; its path."
     name, params = method_spec(method, PARAMS)                 # `tsvm:svd=fast`: a method with parameters
     cfg = {'merge_method': name, 'base_model': str(inputs[0]), 'models': [str(p) for p in inputs[1:]],
            'parameters': params, 'dtype': dtype}
     out.parent.mkdir(parents=True, exist_ok=True)
     f = out.parent / f'{out.name}.yml'; f.write_text(yaml.safe_dump(cfg))
+    return f
+
+def _child(code:str, args:list, what:str) -> dict:
+    "Run Python `code` with `args` in a child process: its RESULT line (if any) with wall time and peak RSS (MB)."
     t0 = time.perf_counter()
-    p = subprocess.Popen([sys.executable, '-c', CHILD, str(f), str(out), device], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    p = subprocess.Popen([sys.executable, '-c', code, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     log = p.stdout.read()
     _, status, ru = os.wait4(p.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0: raise RuntimeError(f"{method} on {device} failed:\n{log[-3000:]}")
-    res = json.loads(next(l for l in log.splitlines() if l.startswith('RESULT '))[7:])
-    return dict(res, wall=time.perf_counter() - t0, rss_mb=ru.ru_maxrss / 1024)
+    if os.waitstatus_to_exitcode(status) != 0: raise RuntimeError(f"{what} failed:\n{log[-3000:]}")
+    res = [json.loads(l[7:]) for l in log.splitlines() if l.startswith('RESULT ')]
+    return dict(res[-1] if res else {}, wall=time.perf_counter() - t0, rss_mb=ru.ru_maxrss / 1024)
+
+def merge_child(inputs:list, method:str, out:Path, device:str, dtype:str='bfloat16') -> dict:
+    "Merge in a child process; its wall time, peak RSS (MB), peak GPU memory (GB) and merge time."
+    return _child(CHILD, [config(inputs, method, out, dtype), out, device], f'{method} on {device}')
+
+def merge_all(jobs:list, what:str):
+    "Run the merges `jobs` ([(config, out, device)]) one after the other in one child process (one start-up for all)."
+    _child(CHECKS, [json.dumps([[str(c), str(o), d] for c, o, d in jobs])], what)
 
 def digest(folder:Path) -> str:
     "SHA-256 of the safetensors files of a merged folder."
@@ -79,6 +108,32 @@ def max_diff(a:Path, b:Path) -> float:
     ca, cb = Checkpoint(a), Checkpoint(b)
     return max(float((ca[k].float() - cb[k].float()).abs().max()) for k in ca)
 
+def _numbers(res:dict) -> dict:
+    "Every number of an analysis's tables, by (table, row, column)."
+    out = {}
+    for t, df in res.items():
+        if t == 'summary': continue
+        for i, row in df.reset_index(drop=True).iterrows():
+            for c, v in row.items():
+                if isinstance(v, (int, float)) and not isinstance(v, bool): out[(t, i, c)] = float(v)
+    return out
+
+def analysis(work:Path, a, small:list, big:list, say):
+    "resm-analyze: CPU and GPU answers on the check shape (max relative difference), and the time at the deeper 8B shape."
+    import math
+    from resm_nb.analyze import analyze
+    cfg = config(small, 'tsvm', work / 'ana-small', 'float32')
+    r_cpu, r_gpu = (_numbers(analyze(cfg, device=d, progress=False)) for d in ('cpu', a.device))
+    rel = max((abs(r_cpu[k] - r_gpu[k]) / max(abs(r_cpu[k]), 1e-12) for k in r_cpu
+               if not (math.isnan(r_cpu[k]) and math.isnan(r_gpu[k])) and abs(r_cpu[k]) > 1e-8), default=0.0)
+    nan_same = all(math.isnan(r_cpu[k]) == math.isnan(r_gpu[k]) for k in r_cpu)
+    r = _child(ANALYZE, [config(big, 'tsvm', work / 'ana-big'), a.device], 'resm-analyze')
+    say(''); say('| resm-analyze | numbers compared (check shape) | max rel. diff CPU vs GPU | NaNs alike | '
+                 f'depth {a.depths[-1]} s | peak GPU GB | peak RSS GB |')
+    say('|---|---|---|---|---|---|---|')
+    gpu = '-' if r.get('gpu_peak_gb') is None else f"{r['gpu_peak_gb']:.1f}"
+    say(f"| {a.device} | {len(r_cpu)} | {rel:.1e} | {'yes' if nan_same else 'NO'} | {r['wall']:.1f} | {gpu} | {r['rss_mb'] / 1024:.1f} |")
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--shape', default='8B', choices=list(SHAPES), help='the timed shape (its depth is replaced by --depths)')
@@ -87,6 +142,8 @@ def main():
     ap.add_argument('--check-shape', default='mini', choices=list(SHAPES), help='the shape of the agreement and determinism checks')
     ap.add_argument('--methods', nargs='+', default=['task_arithmetic', 'ties', 'tsvm', 'resm', 'tsvm:svd=fast', 'resm:svd=fast'],
                     help='methods, each optionally with parameters: name:key=value,...')
+    ap.add_argument('--once', nargs='*', default=[], help='methods timed at the first depth only (no extrapolation): a baseline')
+    ap.add_argument('--analyze', action='store_true', help='also time resm-analyze on the deeper checkpoints, and compare its CPU and GPU answers on the check shape')
     ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else None, help='cuda (default when present) or cpu')
     ap.add_argument('--workdir', default=None, help='where the checkpoints are built (kept and reused)')
     a = ap.parse_args()
@@ -100,10 +157,13 @@ def main():
     say(f'| check ({a.check_shape}) | method | max abs diff vs CPU (fp32 out) | rerun identical | max abs diff vs the exact path (CPU) |')
     say('|---|---|---|---|---|')
     small = checkpoints(work, a.check_shape)
-    for m in a.methods:
-        o = work / f'chk-{m}'
-        merge_child(small, m, o / 'cpu', 'cpu', 'float32'); merge_child(small, m, o / 'dev', a.device, 'float32')
-        merge_child(small, m, o / 'dev2', a.device, 'float32')
+    checked = a.methods + [m for m in a.once if m not in a.methods]
+    outs = {m: work / f'chk-{m}' for m in checked}
+    cfgs = {m: config(small, m, outs[m] / 'cpu', 'float32') for m in checked}
+    for dev, sub in [('cpu', 'cpu'), (a.device, 'dev'), (a.device, 'dev2')]:
+        merge_all([(cfgs[m], outs[m] / sub, dev) for m in checked], f'the checks on {dev}')
+    for m in checked:
+        o = outs[m]
         plain = work / f'chk-{m.partition(":")[0]}' / 'cpu'              # `tsvm:svd=fast` against `tsvm`, when both are run
         vs = f'{max_diff(plain, o / "cpu"):.2e}' if ':' in m and plain.exists() else '-'
         say(f'| | {m} | {max_diff(o / "cpu", o / "dev"):.2e} | {"yes" if digest(o / "dev") == digest(o / "dev2") else "NO"} | {vs} |')
@@ -115,16 +175,21 @@ def main():
     for d in a.depths:
         inputs = checkpoints(work, shaped(a.shape, d))
         if d == a.depths[-1]: read = read_once(inputs)
-        for m in a.methods:
+        for m in a.methods + (a.once if d == a.depths[0] else []):
             runs[(m, d)] = merge_child(inputs, m, work / f'out-{m}-d{d}', a.device)
             shutil.rmtree(work / f'out-{m}-d{d}', ignore_errors=True)
+            print(f'  {m} at depth {d}: {runs[(m, d)]["wall"]:.1f} s', file=sys.stderr, flush=True)
     d1, d2 = a.depths
+    gpu = lambda rs: '-' if not a.device.startswith('cuda') else f"{max(r['gpu_peak_gb'] for r in rs):.1f}"
     for m in a.methods:
         t1, t2 = runs[(m, d1)]['wall'], runs[(m, d2)]['wall']
         per = (t2 - t1) / (d2 - d1); fixed = t1 - per * d1
-        gpu = '-' if not a.device.startswith('cuda') else f"{max(runs[(m, d)]['gpu_peak_gb'] for d in a.depths):.1f}"
         rss = max(runs[(m, d)]['rss_mb'] for d in a.depths) / 1024
-        say(f'| {m} | {t1:.1f} | {t2:.1f} | {per:.1f} | {fixed + per * a.layers:.0f} | {gpu} | {rss:.1f} | {read:.1f} |')
+        say(f'| {m} | {t1:.1f} | {t2:.1f} | {per:.1f} | {fixed + per * a.layers:.0f} | {gpu([runs[(m, d)] for d in a.depths])} | {rss:.1f} | {read:.1f} |')
+    for m in a.once:
+        r = runs[(m, d1)]
+        say(f'| {m} (baseline, depth {d1} only) | {r["wall"]:.1f} | - | - | - | {gpu([r])} | {r["rss_mb"] / 1024:.1f} | {read:.1f} |')
+    if a.analyze: analysis(work, a, small, checkpoints(work, shaped(a.shape, d2)), say)
     print('\n'.join(lines))
 
 if __name__ == '__main__':

@@ -2,35 +2,50 @@
 
 For each matrix shape (Llama-style: square attention, tall up/gate projections, wide down projections and
 grouped-query k/v projections), on one device and thread count:
-1. the thin SVD of a random fp32 matrix as given and through its transpose (what `svd(x, 'fast')` does for a
-   wide matrix): seconds each, and their ratio;
+1. the thin SVD of a random fp32 matrix: exact (`torch.linalg.svd`, LAPACK or cuSOLVER) and from the fp64 Gram
+   matrix of its short side (`svd_gram`, what `svd: fast` calls): seconds each, and their ratio;
 2. the TSV-M core of three random task vectors (`tsv_combine` of their SVDs at rank ⌊r/3⌋) on the exact and on
    the fast path: seconds each, their ratio, and the relative Frobenius difference of M.
-Times are the fastest of `--repeat` runs (CPU: process time; CUDA: synchronised wall time). Prints a Markdown
-table; never a pass/fail test.
+Times are the fastest of `--repeat` runs after one warm-up (CPU: process time; CUDA: synchronised wall time).
+Prints a Markdown table; never a pass/fail test.
 
     python benchmarks/bench_svd.py --threads 1                 # Llama-shapes at hidden 1024 (the ~200M benchmark model)
     python benchmarks/bench_svd.py --hidden 4096 --device cuda  # Llama-3-8B's shapes, on a GPU
 """
 import argparse, os, sys, time
 import torch
-from resm_nb.tsvm import svd, tsv_combine
+from resm_nb.tsvm import svd, svd_gram, tsv_combine
 
 def shapes(h:int) -> list:
     "Llama-style matrix shapes at hidden size `h` (intermediate ≈ 2.75 h, 4 query heads per k/v head)."
     inter = int(h * 2.75) // 64 * 64 if h < 4096 else 14336
     return [('q_proj, o_proj', (h, h)), ('up, gate', (inter, h)), ('down', (h, inter)), ('k, v (GQA)', (h // 4, h))]
 
-def timed(f, device:str, repeat:int) -> float:
-    "Fastest of `repeat` runs of `f()`, in seconds."
-    best = float('inf')
+def timed(f, device:str, repeat:int) -> tuple:
+    "(Fastest of `repeat` runs of `f()` in seconds, the last run's result)."
+    best, out = float('inf'), None
     for _ in range(repeat):
         if device.startswith('cuda'): torch.cuda.synchronize(); t = time.perf_counter()
         else: t = time.process_time()
-        f()
+        out = f()
         if device.startswith('cuda'): torch.cuda.synchronize(); best = min(best, time.perf_counter() - t)
         else: best = min(best, time.process_time() - t)
-    return best
+    return best, out
+
+def solvers(h:int, dev:str, repeat:int):
+    "Seconds of each dense solver on one random h × h matrix (its Gram matrix for the eigendecompositions)."
+    x = torch.randn(h, h, generator=torch.Generator().manual_seed(1)).to(dev)
+    g32 = x.T @ x; g64 = x.double().T @ x.double()
+    rows = [('eigh fp64 (Gram)', lambda: torch.linalg.eigh(g64)), ('eigh fp32 (Gram)', lambda: torch.linalg.eigh(g32)),
+            ('svd fp32, default driver', lambda: torch.linalg.svd(x, full_matrices=False)),
+            ('svd fp64, default driver', lambda: torch.linalg.svd(x.double(), full_matrices=False))]
+    if dev.startswith('cuda'):
+        rows += [(f'svd fp32, driver {d}', (lambda d=d: torch.linalg.svd(x, full_matrices=False, driver=d))) for d in ('gesvd', 'gesvdj', 'gesvda')]
+    print(f'| solver ({h}×{h}) | s |'); print('|---|---|')
+    for name, f in rows:
+        try: print(f'| {name} | {timed(f, dev, repeat)[0]:.3f} |', flush=True)
+        except Exception as e: print(f'| {name} | failed: {type(e).__name__} |', flush=True)
+    print()
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -38,24 +53,28 @@ def main():
     ap.add_argument('--device', default='cpu')
     ap.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     ap.add_argument('--repeat', type=int, default=2)
+    ap.add_argument('--solvers', action='store_true', help='first time the solvers themselves on one hidden × hidden matrix '
+                    '(SVD drivers on CUDA, symmetric eigendecomposition in fp32 and fp64)')
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     dev = a.device
     card = torch.cuda.get_device_name(dev) if dev.startswith('cuda') else f'CPU ({os.cpu_count()} cores, {torch.get_num_threads()} threads)'
     print(f'device: {card}; torch {torch.__version__}; hidden {a.hidden}; fastest of {a.repeat} runs\n')
-    print('| matrix | shape | SVD as given s | SVD of the transpose s | ratio | TSV-M core exact s | fast s | fast / exact | rel. Frobenius diff of M |')
+    w = torch.randn(64, 64).to(dev)                                        # warm-up: solver handles, kernels
+    torch.linalg.svd(w); svd_gram(w); torch.linalg.eigh(w.double() @ w.double().T)
+    if a.solvers: solvers(a.hidden, dev, a.repeat)
+    print('| matrix | shape | SVD exact s | SVD from Gram s | ratio | TSV-M core exact s | fast s | fast / exact | rel. Frobenius diff of M |')
     print('|---|---|---|---|---|---|---|---|---|')
     for name, (m, n) in shapes(a.hidden):
         g = torch.Generator().manual_seed(0)
         x = torch.randn(m, n, generator=g).to(dev)
-        t_as = timed(lambda: torch.linalg.svd(x, full_matrices=False), dev, a.repeat)
-        t_tr = timed(lambda: torch.linalg.svd(x.T, full_matrices=False), dev, a.repeat)
+        t_ex1, _ = timed(lambda: torch.linalg.svd(x, full_matrices=False), dev, a.repeat)
+        t_gr1, _ = timed(lambda: svd_gram(x), dev, a.repeat)
         taus = [(torch.randn(m, n, generator=g) * 2e-3).to(dev) for _ in range(3)]
         k = min(m, n) // 3
         core = lambda how: tsv_combine([svd(t, how) for t in taus], [k] * 3, how)[0]
-        t_ex, t_fa = timed(lambda: core('exact'), dev, a.repeat), timed(lambda: core('fast'), dev, a.repeat)
-        M, Mf = core('exact'), core('fast')
+        (t_ex, M), (t_fa, Mf) = timed(lambda: core('exact'), dev, a.repeat), timed(lambda: core('fast'), dev, a.repeat)
         err = float((Mf - M).norm() / M.norm())
-        print(f'| {name} | {m}×{n} | {t_as:.2f} | {t_tr:.2f} | {t_tr / t_as:.2f} | {t_ex:.2f} | {t_fa:.2f} | {t_fa / t_ex:.2f} | {err:.1e} |', flush=True)
+        print(f'| {name} | {m}×{n} | {t_ex1:.2f} | {t_gr1:.2f} | {t_gr1 / t_ex1:.2f} | {t_ex:.2f} | {t_fa:.2f} | {t_fa / t_ex:.2f} | {err:.1e} |', flush=True)
 
 if __name__ == '__main__': sys.exit(main())
