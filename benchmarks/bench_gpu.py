@@ -2,7 +2,9 @@
 
 One command reproduces the GPU figures wherever a GPU is present (issue 16):
 
-    python benchmarks/bench_gpu.py --depths 1 2 --workdir /tmp/bench-gpu > benchmarks/results_gpu.md
+    python benchmarks/bench_gpu.py --analyze --workdir /tmp/bench-gpu      # about 10 minutes on an H100
+
+(`benchmarks/results_gpu.md` has the figures of the last run, with the card.)
 
 1. Agreement and determinism on a small Llama shape (`--check-shape`, default `mini`): every method merged on
    the GPU and on the CPU (max |Δ| over all tensors, in fp32 outputs), and twice on the GPU (byte-identical
@@ -140,9 +142,10 @@ def main():
     ap.add_argument('--depths', type=int, nargs=2, default=[1, 2], help='two depths to time and extrapolate from')
     ap.add_argument('--layers', type=int, default=32, help='the depth to extrapolate to')
     ap.add_argument('--check-shape', default='mini', choices=list(SHAPES), help='the shape of the agreement and determinism checks')
-    ap.add_argument('--methods', nargs='+', default=['task_arithmetic', 'ties', 'tsvm', 'resm', 'tsvm:svd=fast', 'resm:svd=fast'],
+    ap.add_argument('--methods', nargs='+', default=['task_arithmetic', 'ties', 'tsvm:svd=fast', 'resm:svd=fast'],
                     help='methods, each optionally with parameters: name:key=value,...')
-    ap.add_argument('--once', nargs='*', default=[], help='methods timed at the first depth only (no extrapolation): a baseline')
+    ap.add_argument('--once', nargs='*', default=['tsvm', 'resm'], help='methods timed at the first depth only (no extrapolation): '
+                    'baselines (default: the exact paths, which take 4-8x as long per layer)')
     ap.add_argument('--analyze', action='store_true', help='also time resm-analyze on the deeper checkpoints, and compare its CPU and GPU answers on the check shape')
     ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else None, help='cuda (default when present) or cpu')
     ap.add_argument('--workdir', default=None, help='where the checkpoints are built (kept and reused)')
@@ -174,11 +177,14 @@ def main():
     runs, read = {}, None
     for d in a.depths:
         inputs = checkpoints(work, shaped(a.shape, d))
-        if d == a.depths[-1]: read = read_once(inputs)
+        if d == a.depths[-1]:
+            read = read_once(inputs); print(f'  reading the inputs once at depth {d}: {read:.1f} s', file=sys.stderr, flush=True)
         for m in a.methods + (a.once if d == a.depths[0] else []):
             runs[(m, d)] = merge_child(inputs, m, work / f'out-{m}-d{d}', a.device)
             shutil.rmtree(work / f'out-{m}-d{d}', ignore_errors=True)
-            print(f'  {m} at depth {d}: {runs[(m, d)]["wall"]:.1f} s', file=sys.stderr, flush=True)
+            r = runs[(m, d)]                                          # every figure as soon as measured (a time limit loses only the rest)
+            print(f'  {m} at depth {d}: {r["wall"]:.1f} s, peak GPU {r.get("gpu_peak_gb") or 0:.1f} GB, peak RSS {r["rss_mb"] / 1024:.1f} GB',
+                  file=sys.stderr, flush=True)
     d1, d2 = a.depths
     gpu = lambda rs: '-' if not a.device.startswith('cuda') else f"{max(r['gpu_peak_gb'] for r in rs):.1f}"
     for m in a.methods:

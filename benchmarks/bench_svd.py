@@ -6,11 +6,12 @@ grouped-query k/v projections), on one device and thread count:
    matrix of its short side (`svd_gram`, what `svd: fast` calls): seconds each, and their ratio;
 2. the TSV-M core of three random task vectors (`tsv_combine` of their SVDs at rank ⌊r/3⌋) on the exact and on
    the fast path: seconds each, their ratio, and the relative Frobenius difference of M.
+`--solvers` first times the dense solvers themselves; `--accuracy` compares both paths with M computed in fp64.
 Times are the fastest of `--repeat` runs after one warm-up (CPU: process time; CUDA: synchronised wall time).
 Prints a Markdown table; never a pass/fail test.
 
     python benchmarks/bench_svd.py --threads 1                 # Llama-shapes at hidden 1024 (the ~200M benchmark model)
-    python benchmarks/bench_svd.py --hidden 4096 --device cuda  # Llama-3-8B's shapes, on a GPU
+    python benchmarks/bench_svd.py --hidden 4096 --device cuda --solvers --accuracy  # Llama-3-8B's shapes, on a GPU
 """
 import argparse, os, sys, time
 import torch
@@ -47,12 +48,32 @@ def solvers(h:int, dev:str, repeat:int):
         except Exception as e: print(f'| {name} | failed: {type(e).__name__} |', flush=True)
     print()
 
+def accuracy(h:int, dev:str):
+    "Relative Frobenius error of M (TSV-M core, three tasks, rank ⌊r/3⌋) against fp64 SVDs: exact path, fast path, cuSOLVER's gesvd."
+    core = lambda ts, k, f, how: tsv_combine([f(t) for t in ts], [k] * 3, how)[0]
+    sv64 = lambda t: torch.linalg.svd(t.double(), full_matrices=False)
+    drivers = [('gesvd fp32', lambda t: torch.linalg.svd(t.float(), full_matrices=False, driver='gesvd'))] if dev.startswith('cuda') else []
+    print('| shape | spectrum | exact vs fp64 | fast vs fp64 | ' + ''.join(f'{n} vs fp64 | ' for n, _ in drivers)); print('|---' * (4 + len(drivers)) + '|')
+    for m, n in [(h, h), (h // 4, h)]:
+        for decay in (False, True):
+            g = torch.Generator().manual_seed(0)
+            ts = [torch.randn(m, n, generator=g) * 2e-3 for _ in range(3)]
+            if decay: ts = [t * 0.1 + torch.randn(m, 8, generator=g) @ torch.randn(8, n, generator=g) * 1e-3 for t in ts]
+            ts, k = [t.to(dev) for t in ts], min(m, n) // 3
+            ref = core(ts, k, sv64, 'exact')
+            rel = lambda M: f'{float((M.double() - ref).norm() / ref.norm()):.1e}'
+            cols = [rel(core(ts, k, svd, 'exact')), rel(core(ts, k, lambda t: svd(t, 'fast', k), 'fast'))] + [rel(core(ts, k, f, 'exact')) for _, f in drivers]
+            print(f'| {m}×{n} | {"decaying" if decay else "flat"} | ' + ' | '.join(cols) + ' |', flush=True)
+    print()
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--hidden', type=int, default=1024)
     ap.add_argument('--device', default='cpu')
     ap.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     ap.add_argument('--repeat', type=int, default=2)
+    ap.add_argument('--accuracy', action='store_true', help='also compare M of the exact and the fast path with M computed in fp64 '
+                    '(square and GQA shapes, flat and decaying spectra)')
     ap.add_argument('--solvers', action='store_true', help='first time the solvers themselves on one hidden × hidden matrix '
                     '(SVD drivers on CUDA, symmetric eigendecomposition in fp32 and fp64)')
     a = ap.parse_args()
@@ -63,6 +84,7 @@ def main():
     w = torch.randn(64, 64).to(dev)                                        # warm-up: solver handles, kernels
     torch.linalg.svd(w); svd_gram(w); torch.linalg.eigh(w.double() @ w.double().T)
     if a.solvers: solvers(a.hidden, dev, a.repeat)
+    if a.accuracy: accuracy(a.hidden, dev)
     print('| matrix | shape | SVD exact s | SVD from Gram s | ratio | TSV-M core exact s | fast s | fast / exact | rel. Frobenius diff of M |')
     print('|---|---|---|---|---|---|---|---|---|')
     for name, (m, n) in shapes(a.hidden):
