@@ -79,7 +79,7 @@ def piece_graph(cfg:TestbedConfig, todo:list, cache:Path) -> dict:
     return g
 
 # %% ../nbs/15_cli.ipynb #8b31a6fc
-MINUTES_PER_TESTBED = {'quick': (0.5, 1.0), 'default': (4.0, 11.0)}  # (base, the rest): measured with one thread per process (version 4), rounded up
+MINUTES_PER_TESTBED = {'quick': (0.5, 1.0), 'default': (4.5, 12.5)}  # (base, the rest): measured with one thread per process (version 4), rounded up
 
 def plan_line(cfg:TestbedConfig, testbeds:list, cache:Path, out:Path, quick:bool, fresh:bool=False, jobs:int=1) -> str:
     "One line saying which (seed, noise) testbeds a run needs (and how many are cached; none with `fresh`), about how long it takes, and where it writes."
