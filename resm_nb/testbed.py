@@ -177,10 +177,10 @@ def _dpo(tb:Testbed, model, ref, prefs, desc, dims=DIMS, weights=None, seed=0, e
 def _mix(tb:Testbed, ratio): return _weights({d: tb.prefs(d) for d in DIMS}, ratio)
 
 # %% ../nbs/12_testbed.ipynb #0dad76bc
-def _write_json(f:Path, obj):
-    "Write `obj` to `f` as JSON through a temporary file (never a half-written file)."
+def _write_json(f:Path, obj, **kw):
+    "Write `obj` to `f` as JSON (`json.dumps` options `kw`, default indent 1) through a temporary file (never a half-written file)."
     f.parent.mkdir(parents=True, exist_ok=True)
-    tmp = f.with_name(f'.{f.name}.tmp'); tmp.write_text(json.dumps(obj, indent=1)); os.replace(tmp, f)
+    tmp = f.with_name(f'.{f.name}.tmp'); tmp.write_text(json.dumps(obj, **{'indent': 1, **kw})); os.replace(tmp, f)
 
 def _read_json(f:Path) -> Optional[dict]:
     "The JSON object in `f`, or None if it is missing or damaged (then it is recomputed)."
@@ -647,12 +647,10 @@ def experiment(tb:Testbed, name:str, fn) -> tuple:
     "The DataFrames `fn(tb)` returns, cached in `tb.dir/<name>.json` while `results_key(tb)` is unchanged."
     import pandas as pd
     f, key = tb.dir / f'{name}.json', results_key(tb)
-    try: rec = json.loads(f.read_text()) if f.exists() else {}
-    except ValueError: rec = {}
+    rec = _read_json(f) or {}                                         # a damaged cache entry is recomputed
     if rec.get('key') == key: return tuple(pd.DataFrame(t) for t in rec['tables'])
     out = fn(tb)
-    tmp = f.with_name(f'.{f.name}.tmp'); tmp.write_text(json.dumps(dict(key=key, tables=[t.to_dict('records') for t in out]), default=str))
-    os.replace(tmp, f)
+    _write_json(f, dict(key=key, tables=[t.to_dict('records') for t in out]), indent=None, default=str)
     return out
 
 # %% ../nbs/12_testbed.ipynb #badf18b2
