@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 import resm_nb
 from .naming import parse_name, layer_of
 from .taskvec import check_finite, task_vector, robust_scale, effective_rank, energy_kept, name_seed
-from .io import Checkpoint, atomic_folder
+from .io import Checkpoint, atomic_folder, keep_freed_memory
 from .driver import check_inputs, pick_device, _stream
 from .registry import get_method
 from .tsvm import excluded, resm_weighting, resm_weight, robust_stats, resm_plan, choose_ranks, gram_add
@@ -601,6 +601,7 @@ def main(argv=None):
     ap.add_argument('--no-progress', action='store_true', help='no progress bar')
     ap.add_argument('--debug', action='store_true', help='show the traceback of an error')
     a = ap.parse_args(argv)
+    keep_freed_memory()
     def job():
         cfg, _, _ = analysis_config(a.config)
         _check_outdir(a.outdir, [('base_model', cfg.base)] + [(f'models[{i}]', p) for i, p in enumerate(cfg.experts)])

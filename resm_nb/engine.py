@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional
 import torch, yaml
 import resm_nb
-from .io import Checkpoint, SafetensorsWriter, atomic_folder, model_file, parse_size, read_json
+from .io import Checkpoint, SafetensorsWriter, atomic_folder, keep_freed_memory, model_file, parse_size, read_json
 from .registry import get_method
 from .driver import check_inputs, merge_sources, pick_device
 
@@ -296,6 +296,7 @@ def main(argv=None):
     ap.add_argument('--no-progress', action='store_true', help='no progress bar')
     ap.add_argument('--debug', action='store_true', help='show the traceback of an error')
     a = ap.parse_args(argv)
+    keep_freed_memory()
     rc, rep = run_command('resm-merge', lambda: merge(a.config, a.out, overwrite=a.overwrite, device=a.device, threads=a.threads,
                                                       progress=not a.no_progress), a.debug, f'nothing was written to {a.out}')
     if rc == 0: print(rep)
