@@ -41,18 +41,19 @@ def llama_tensors(h, inter, layers, heads, kv, vocab):
                 (p + 'post_attention_layernorm.weight', (h,))]
     return out + [('model.norm.weight', (h,)), ('lm_head.weight', (vocab, h))]
 
-def build(folder:Path, size:str, seed:int, base:Path=None, shard='1GB'):
-    "Write a random bf16 checkpoint tensor by tensor (an expert: the base plus seeded noise)."
-    if folder.exists(): return
+def build(folder:Path, size:str, seed:int, base:Path=None, shard='1GB', device:str='cpu'):
+    "Write a random bf16 checkpoint tensor by tensor (an expert: the base plus seeded noise), drawn on `device`."
+    if folder.exists(): return                # `device='cuda'` draws 10-20x faster (other numbers than the CPU's generator)
     h, inter, layers, heads, kv, vocab = SHAPES[size]
     names = llama_tensors(h, inter, layers, heads, kv, vocab)
     bck = Checkpoint(base) if base else None
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator(device).manual_seed(seed)
+    noise = lambda s: torch.randn(s, generator=g, device=device)
     with atomic_folder(folder) as tmp:
         w = SafetensorsWriter(tmp, [(n, s, torch.bfloat16) for n, s in names], shard)
         for n, s in names:
-            t = (torch.randn(s, generator=g) * 0.02 if bck is None else bck[n].float() + 0.002 * torch.randn(s, generator=g))
-            w.write(n, t.to(torch.bfloat16))
+            t = noise(s) * 0.02 if bck is None else bck[n].to(device).float() + 0.002 * noise(s)
+            w.write(n, t.to(torch.bfloat16).cpu())
         w.close()
         cfg = dict(architectures=['LlamaForCausalLM'], model_type='llama', hidden_size=h, intermediate_size=inter,
                    num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv, vocab_size=vocab,

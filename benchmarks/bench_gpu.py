@@ -65,11 +65,11 @@ def shaped(name:str, depth:int) -> str:
     SHAPES[key] = (h, inter, depth, heads, kv, vocab)
     return key
 
-def checkpoints(work:Path, key:str) -> list:
-    "A base and three experts of shape `key` under `work/key` (built once, reused)."
+def checkpoints(work:Path, key:str, device:str='cpu') -> list:
+    "A base and three experts of shape `key` under `work/key` (built once, reused; random numbers drawn on `device`)."
     d = work / key
-    build(d / 'base', key, 0)
-    for i in range(3): build(d / f'e{i}', key, i + 1, base=d / 'base')
+    build(d / 'base', key, 0, device=device)
+    for i in range(3): build(d / f'e{i}', key, i + 1, base=d / 'base', device=device)
     return [d / 'base'] + [d / f'e{i}' for i in range(3)]
 
 def config(inputs:list, method:str, out:Path, dtype:str='bfloat16') -> Path:
@@ -176,7 +176,7 @@ def main():
     say('|---|---|---|---|---|---|---|---|')
     runs, read = {}, None
     for d in a.depths:
-        inputs = checkpoints(work, shaped(a.shape, d))
+        inputs = checkpoints(work, shaped(a.shape, d), a.device)
         if d == a.depths[-1]:
             read = read_once(inputs); print(f'  reading the inputs once at depth {d}: {read:.1f} s', file=sys.stderr, flush=True)
         for m in a.methods + (a.once if d == a.depths[0] else []):
@@ -195,8 +195,8 @@ def main():
     for m in a.once:
         r = runs[(m, d1)]
         say(f'| {m} (baseline, depth {d1} only) | {r["wall"]:.1f} | - | - | - | {gpu([r])} | {r["rss_mb"] / 1024:.1f} | {read:.1f} |')
-    if a.analyze: analysis(work, a, small, checkpoints(work, shaped(a.shape, d2)), say)
-    print('\n'.join(lines))
+    print('\n'.join(lines), flush=True); lines.clear()        # the merge tables before the (longer) analysis
+    if a.analyze: analysis(work, a, small, checkpoints(work, shaped(a.shape, d2), a.device), say); print('\n'.join(lines))
 
 if __name__ == '__main__':
     main()
