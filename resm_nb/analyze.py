@@ -435,6 +435,7 @@ def _checkpoint_blocks(key:str, base, experts:Sequence, shape:tuple, axis:int, s
 def analyze(config, device:str='auto', progress:bool=True, k_sd:float=3.0, chunk_bytes:int=CHUNK_BYTES) -> dict:
     "Analyse the task vectors of the experts in `config` (a `resm-merge` YAML path or dict): tables and a summary."
     t0 = time.time()
+    keep_freed_memory()                                       # freed tensors stay in the heap: no page faults per block (02_io)
     cfg, names, rp = analysis_config(config)
     dev = pick_device(device)
     base = Checkpoint(cfg.base)
@@ -601,7 +602,6 @@ def main(argv=None):
     ap.add_argument('--no-progress', action='store_true', help='no progress bar')
     ap.add_argument('--debug', action='store_true', help='show the traceback of an error')
     a = ap.parse_args(argv)
-    keep_freed_memory()
     def job():
         cfg, _, _ = analysis_config(a.config)
         _check_outdir(a.outdir, [('base_model', cfg.base)] + [(f'models[{i}]', p) for i, p in enumerate(cfg.experts)])
