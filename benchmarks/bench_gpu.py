@@ -2,7 +2,7 @@
 
 One command reproduces the GPU figures wherever a GPU is present (issue 16):
 
-    python benchmarks/bench_gpu.py --analyze --workdir /tmp/bench-gpu      # about 10 minutes on an H100
+    python benchmarks/bench_gpu.py --analyze --workdir /tmp/bench-gpu      # about 10 minutes on an H100 or H200
 
 (`benchmarks/results_gpu.md` has the figures of the last run, with the card.)
 
@@ -131,7 +131,7 @@ def analysis(work:Path, a, small:list, big:list, say):
     nan_same = all(math.isnan(r_cpu[k]) == math.isnan(r_gpu[k]) for k in r_cpu)
     r = _child(ANALYZE, [config(big, 'tsvm', work / 'ana-big'), a.device], 'resm-analyze')
     say(''); say('| resm-analyze | numbers compared (check shape) | max rel. diff CPU vs GPU | NaNs alike | '
-                 f'depth {a.depths[-1]} s | peak GPU GB | peak RSS GB |')
+                 f'depth {a.depths[0]} s | peak GPU GB | peak RSS GB |')
     say('|---|---|---|---|---|---|---|')
     gpu = '-' if r.get('gpu_peak_gb') is None else f"{r['gpu_peak_gb']:.1f}"
     say(f"| {a.device} | {len(r_cpu)} | {rel:.1e} | {'yes' if nan_same else 'NO'} | {r['wall']:.1f} | {gpu} | {r['rss_mb'] / 1024:.1f} |")
@@ -139,14 +139,15 @@ def analysis(work:Path, a, small:list, big:list, say):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--shape', default='8B', choices=list(SHAPES), help='the timed shape (its depth is replaced by --depths)')
-    ap.add_argument('--depths', type=int, nargs=2, default=[1, 2], help='two depths to time and extrapolate from')
+    ap.add_argument('--depths', type=int, nargs=2, default=[1, 3], help='two depths to time and extrapolate from (two layers apart: '
+                    "one layer's time is within the run-to-run noise of a whole merge)")
     ap.add_argument('--layers', type=int, default=32, help='the depth to extrapolate to')
     ap.add_argument('--check-shape', default='mini', choices=list(SHAPES), help='the shape of the agreement and determinism checks')
     ap.add_argument('--methods', nargs='+', default=['task_arithmetic', 'ties', 'tsvm:svd=fast', 'resm:svd=fast'],
                     help='methods, each optionally with parameters: name:key=value,...')
     ap.add_argument('--once', nargs='*', default=['tsvm', 'resm'], help='methods timed at the first depth only (no extrapolation): '
                     'baselines (default: the exact paths, which take 4-8x as long per layer)')
-    ap.add_argument('--analyze', action='store_true', help='also time resm-analyze on the deeper checkpoints, and compare its CPU and GPU answers on the check shape')
+    ap.add_argument('--analyze', action='store_true', help='also time resm-analyze on the shallower checkpoints, and compare its CPU and GPU answers on the check shape')
     ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else None, help='cuda (default when present) or cpu')
     ap.add_argument('--workdir', default=None, help='where the checkpoints are built (kept and reused)')
     a = ap.parse_args()
@@ -196,7 +197,7 @@ def main():
         r = runs[(m, d1)]
         say(f'| {m} (baseline, depth {d1} only) | {r["wall"]:.1f} | - | - | - | {gpu([r])} | {r["rss_mb"] / 1024:.1f} | {read:.1f} |')
     print('\n'.join(lines), flush=True); lines.clear()        # the merge tables before the (longer) analysis
-    if a.analyze: analysis(work, a, small, checkpoints(work, shaped(a.shape, d2), a.device), say); print('\n'.join(lines))
+    if a.analyze: analysis(work, a, small, checkpoints(work, shaped(a.shape, d1), a.device), say); print('\n'.join(lines))
 
 if __name__ == '__main__':
     main()
