@@ -8,8 +8,8 @@ import math, zlib
 import torch
 
 # %% auto #0
-__all__ = ['MAD_TO_SD', 'MEAN_AD_TO_SD', 'check_finite', 'task_vector', 'density', 'sparsity', 'name_seed', 'subsample',
-           'kth_smallest', 'quantile', 'robust_scale', 'robust_z', 'kurtosis', 'frac_beyond', 'spectrum',
+__all__ = ['MAD_TO_SD', 'MEAN_AD_TO_SD', 'check_finite', 'task_vector', 'density', 'sparsity', 'name_seed', 'sample_positions',
+           'subsample', 'kth_smallest', 'quantile', 'robust_scale', 'robust_z', 'kurtosis', 'frac_beyond', 'spectrum',
            'effective_rank', 'energy_kept', 'cosine', 'sign_conflict', 'subspace_overlap']
 
 # %% ../nbs/03_taskvec.ipynb #6690492e
@@ -44,14 +44,16 @@ def name_seed(name:str, seed:int=0) -> int:
     return zlib.crc32(f'{seed}:{name}'.encode()) & 0x7fffffff
 
 # %% ../nbs/03_taskvec.ipynb #2716da8c
+def sample_positions(n:int, max_samples:int, seed:int=0) -> torch.Tensor:
+    "The positions `subsample` draws among `n` entries: `max_samples`, with replacement, from a seeded CPU generator."
+    g = torch.Generator(device='cpu').manual_seed(seed)           # int32 below 2³¹: the same draws (tested), a third less time
+    return torch.randint(n, (max_samples,), generator=g, dtype=torch.int32 if n < 2**31 else torch.int64)
+
 def subsample(t:torch.Tensor, max_samples:int=2**24, seed:int=0) -> torch.Tensor:
-    "All of `t` flattened if small, else `max_samples` entries drawn with a seeded generator."
+    "All of `t` flattened if small, else `max_samples` entries drawn with a seeded generator (`sample_positions`)."
     flat = t.reshape(-1)
     if flat.numel() <= max_samples: return flat
-    g = torch.Generator(device='cpu').manual_seed(seed)
-    small = flat.numel() < 2**31                      # int32 indices: the same draws (tested), a third less time and transfer
-    idx = torch.randint(flat.numel(), (max_samples,), generator=g, dtype=torch.int32 if small else torch.int64)
-    return flat[idx.to(flat.device)]
+    return flat[sample_positions(flat.numel(), max_samples, seed).to(flat.device)]
 
 # %% ../nbs/03_taskvec.ipynb #1c42dea4
 def kth_smallest(x:torch.Tensor, k:int, sample:int=2**16) -> torch.Tensor:

@@ -9,7 +9,7 @@ from collections import defaultdict
 from typing import Callable, Optional, Sequence
 import numpy as np, torch
 from .naming import parse_name, is_vocab_tensor
-from .taskvec import robust_scale, density, energy_kept, name_seed, subsample, quantile, MAD_TO_SD
+from .taskvec import robust_scale, density, energy_kept, name_seed, subsample, sample_positions, quantile, MAD_TO_SD
 from .methods import Param, merge_method, between
 
 # %% auto #0
@@ -425,10 +425,8 @@ def stream_robust(stream, key:str, *, outlier:str, stats:str, c:float, q:float, 
     picks = []                                                         # `subsample`'s draw, sorted by position, and its order
     for i, m in enumerate(n):
         if m <= max_samples: picks.append(None); continue
-        g = torch.Generator(device='cpu').manual_seed(name_seed(f'{key}:{i}', seed))
-        small = m < 2**31                                              # int32 positions: half the memory (the same draws)
-        pos, order = torch.sort(torch.randint(m, (max_samples,), generator=g, dtype=torch.int32 if small else torch.int64))
-        picks.append((pos, order.int() if small else order))
+        pos, order = torch.sort(sample_positions(m, max_samples, name_seed(f'{key}:{i}', seed)))
+        picks.append((pos, order.int() if m < 2**31 else order))    # int32 positions: half the memory
     parts, out, off = [[] for _ in n], [None] * len(n), [0] * len(n)
     for b, es in stream():                                             # pass 2: the drawn entries (or all), in the draw's order
         for i, e in enumerate(es):
