@@ -68,7 +68,11 @@ def test_unreadable_cache_is_named(quick, tmp_path):
     "A damaged model in the cache is one line naming its folder, not a traceback."
     out, _ = quick
     cache = tmp_path / 'cache'; shutil.copytree(CACHE, cache)
-    for f in cache.glob('seed0-*/noise0-*/results.json'): f.unlink()        # so that the models are loaded again
+    for d in cache.glob('seed0-*/noise0-*'):                                # the cached results, so that the models are loaded again
+        for f in ['results.json', 'linearity.json', 'rows', 'merges']:
+            p = d / f
+            if p.is_dir(): shutil.rmtree(p)
+            elif p.exists(): p.unlink()
     st = next(cache.glob('seed0-*')) / 'base' / 'model.safetensors'
     st.write_bytes(st.read_bytes()[:-100])
     r = cli('run', '--quick', '--out', tmp_path / 'o', '--cache', cache, '--no-progress')
