@@ -13,21 +13,31 @@ from .taskvec import robust_scale, density, energy_kept, name_seed, subsample, s
 from .methods import Param, merge_method, between
 
 # %% auto #0
-__all__ = ['POLAR_RCOND', 'GRAM_BLOCK', 'ALPHA', 'EXCLUDE', 'SVD', 'RESM_STREAM_NUMEL', 'METHODS', 'svd', 'ExactSVD', 'factorise',
-           'polar', 'gram_add', 'gram', 'times', 'polar_gram', 'eig_desc', 'top_reliable', 'GramSVD', 'svd_gram',
-           'tsv_combine', 'excluded', 'TSVBlocks', 'tsv_blocks', 'tsvm_blocks', 'tsvm', 'frac_changed', 'robust_stats',
-           'row_robust_stats', 'outlier_weight', 'resm_weighting', 'resm_robust', 'resm_weight', 'layer_budget',
-           'budget_ranks', 'resm_ranks', 'choose_ranks', 'resm_plan', 'stream_robust', 'resm_block_stats',
-           'resm_blocks', 'resm']
+__all__ = ['POLAR_RCOND', 'GRAM_BLOCK', 'ALPHA', 'EXCLUDE', 'SVD', 'RESM_STREAM_NUMEL', 'METHODS', 'svd', 'lapack_svd',
+           'ExactSVD', 'factorise', 'polar', 'gram_add', 'gram', 'times', 'polar_gram', 'eig_desc', 'top_reliable',
+           'GramSVD', 'svd_gram', 'tsv_combine', 'excluded', 'TSVBlocks', 'tsv_blocks', 'tsvm_blocks', 'tsvm',
+           'frac_changed', 'robust_stats', 'row_robust_stats', 'outlier_weight', 'resm_weighting', 'resm_robust',
+           'resm_weight', 'layer_budget', 'budget_ranks', 'resm_ranks', 'choose_ranks', 'resm_plan', 'stream_robust',
+           'resm_block_stats', 'resm_blocks', 'resm']
 
 # %% ../nbs/05_tsvm.ipynb #9e8c83ca
 def svd(t:torch.Tensor, how:str='exact', k:Optional[int]=None) -> tuple:
     "Thin SVD (U, σ, Vᵀ) of a 2-D tensor in fp32, σ descending; `how='fast'`: `GramSVD`, whose U, Vᵀ may hold only the top `k` vectors."
     return factorise(t, how).factors(k)
 
+def _tall(x:torch.Tensor) -> tuple:
+    "(x or xᵀ, whichever has at least as many rows as columns; whether it was transposed)."
+    return (x.T, True) if x.shape[0] < x.shape[1] else (x, False)
+
+def lapack_svd(x:torch.Tensor) -> tuple:
+    "Thin SVD (U, σ, Vᵀ) of `x` by `torch.linalg.svd` (LAPACK or cuSOLVER), computed on its tall orientation (xᵀ = VΣUᵀ for a wide `x`)."
+    t, wide = _tall(x)
+    U, s, Vh = torch.linalg.svd(t, full_matrices=False)
+    return (Vh.T, s, U.T) if wide else (U, s, Vh)
+
 class ExactSVD:
-    "The thin SVD of `x` in fp32 (LAPACK or cuSOLVER), behind `GramSVD`'s interface: σ as `s`, `factors(k)` (all vectors)."
-    def __init__(self, x:torch.Tensor): self.U, self.s, self.Vh = torch.linalg.svd(x.float(), full_matrices=False)
+    "The thin SVD of `x` in fp32 (`lapack_svd`), behind `GramSVD`'s interface: σ as `s`, `factors(k)` (all vectors)."
+    def __init__(self, x:torch.Tensor): self.U, self.s, self.Vh = lapack_svd(x.float())
     def factors(self, k:Optional[int]=None) -> tuple: return self.U, self.s, self.Vh
 
 def factorise(t:torch.Tensor, how:str='exact'):
@@ -39,7 +49,7 @@ def factorise(t:torch.Tensor, how:str='exact'):
 def polar(x:torch.Tensor, how:str='exact') -> torch.Tensor:
     "Orthogonal polar factor PQᵀ of `x` = PSQᵀ: the nearest matrix with orthonormal columns (or rows); `how='fast'`: `polar_gram`."
     if how == 'fast': return polar_gram(x)
-    P, _, Qh = torch.linalg.svd(x, full_matrices=False)
+    P, _, Qh = lapack_svd(x)
     return P @ Qh
 
 # %% ../nbs/05_tsvm.ipynb #36a8b7dd
@@ -72,10 +82,6 @@ def times(t:torch.Tensor, w:torch.Tensor, block:int=GRAM_BLOCK, dtype=torch.floa
     i = 0
     for b in _row_blocks(t, block): out[i:i + len(b)] = (b.double() @ w).to(dtype); i += len(b)
     return out
-
-def _tall(x:torch.Tensor) -> tuple:
-    "(x or xᵀ, whichever has at least as many rows as columns; whether it was transposed)."
-    return (x.T, True) if x.shape[0] < x.shape[1] else (x, False)
 
 def _well_conditioned(ev:torch.Tensor, rcond:float) -> bool:
     "Whether ascending eigenvalues `ev` of a Gram matrix have λ_min > rcond·λ_max (and there are any)."
@@ -148,7 +154,7 @@ def _str_list(v):
 
 ALPHA = Param('alpha', 1.0, doc='scale of the merged task vector (the official code tunes it on validation)')
 EXCLUDE = Param('exclude_keys', (), doc='2-D tensors (names or globs) averaged instead of SVD-merged', check=_str_list)
-SVD = Param('svd', 'exact', choices=('exact', 'fast'), doc='factorisations: exact (LAPACK/cuSOLVER SVDs as written) or fast '
+SVD = Param('svd', 'exact', choices=('exact', 'fast'), doc='factorisations: exact (LAPACK/cuSOLVER SVDs, of the tall orientation) or fast '
             '(SVDs and polar factors from fp64 eigendecompositions of the short side\'s Gram matrix, exact SVD where '
             'ill-conditioned; relative error of M ≤ 1e-3, tested)')
 _thin_svd = svd              # the function, where a parameter is called `svd`
