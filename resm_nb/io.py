@@ -10,8 +10,9 @@ from typing import Mapping, NamedTuple, Optional, Sequence
 import torch
 
 # %% auto #0
-__all__ = ['CheckpointError', 'TensorInfo', 'model_file', 'read_json', 'physical_memory', 'keep_freed_memory', 'Checkpoint',
-           'parse_size', 'SafetensorsWriter', 'remove_stale_temps', 'claim', 'atomic_folder', 'save_checkpoint']
+__all__ = ['IO_MOST', 'CheckpointError', 'TensorInfo', 'model_file', 'read_json', 'physical_memory', 'keep_freed_memory',
+           'read_at', 'write_at', 'Checkpoint', 'parse_size', 'SafetensorsWriter', 'remove_stale_temps', 'claim',
+           'atomic_folder', 'save_checkpoint']
 
 # %% ../nbs/02_io.ipynb #1288570c
 class CheckpointError(ValueError):
@@ -125,6 +126,26 @@ def keep_freed_memory(threshold:int=2**30) -> bool:
     return bool(libc.mallopt(M_MMAP_THRESHOLD, threshold)) and bool(libc.mallopt(M_TRIM_THRESHOLD, threshold))
 
 # %% ../nbs/02_io.ipynb #66a09556
+IO_MOST = 2**30            # bytes per read or write call (Linux moves at most 2 GiB - 4 KiB in one, and may move fewer)
+
+def read_at(fd:int, buf, offset:int, most:int=IO_MOST) -> int:
+    "Fill writable buffer `buf` from byte `offset` of file descriptor `fd`, in calls of at most `most` bytes, until full or at end of file; bytes read."
+    mv, got = memoryview(buf).cast('B'), 0
+    while got < len(mv):
+        n = os.preadv(fd, [mv[got:got + most]], offset + got)
+        if n == 0: break
+        got += n
+    return got
+
+def write_at(fd:int, buf, offset:int, most:int=IO_MOST):
+    "Write all of buffer `buf` at byte `offset` of file descriptor `fd`, in calls of at most `most` bytes (a call that writes nothing is an error)."
+    mv, done = memoryview(buf).cast('B'), 0
+    while done < len(mv):
+        n = os.pwrite(fd, mv[done:done + most], offset + done)
+        if n <= 0: raise OSError(f"wrote {done} of {len(mv)} bytes")
+        done += n
+
+# %% ../nbs/02_io.ipynb #5c0e3102
 class Checkpoint:
     "Lazy, read-only view of the tensors of a Hugging Face model folder, read one at a time by name."
     def __init__(self, path):
@@ -227,7 +248,7 @@ class Checkpoint:
         w = (b - a) * isz; buf = bytearray(m * w); mv = memoryview(buf)
         try:
             fd = self._fd(info.file)
-            got = sum(os.preadv(fd, [mv[i * w:(i + 1) * w]], info.offset + (i * n + a) * isz) for i in range(m)) if w else 0
+            got = sum(read_at(fd, mv[i * w:(i + 1) * w], info.offset + (i * n + a) * isz) for i in range(m)) if w else 0
         except OSError as e: raise CheckpointError(f"{info.file}: cannot read tensor {name} ({e})") from None
         if got != m * w: raise CheckpointError(f"{info.file}: truncated while reading tensor {name} ({got} of {m * w} bytes)")
         if not buf: return torch.empty((m, b - a), dtype=info.dtype)
@@ -247,7 +268,7 @@ class Checkpoint:
         try:
             fd = self._fd(info.file)
             t = torch.empty(shape, dtype=info.dtype)          # read straight into the tensor: no zero-filled bytes to copy from
-            got = os.preadv(fd, [t.reshape(-1).view(torch.uint8).numpy()], info.offset + start) if nbytes else 0
+            got = read_at(fd, t.reshape(-1).view(torch.uint8).numpy(), info.offset + start) if nbytes else 0
         except OSError as e: raise CheckpointError(f"{info.file}: cannot read tensor {info.name} ({e})") from None
         except (MemoryError, RuntimeError):           # torch's allocator raises RuntimeError when it cannot allocate
             raise CheckpointError(f"{info.file}: tensor {info.name} needs {nbytes / 1e9:.1f} GB, more than this machine can allocate") from None
@@ -328,7 +349,7 @@ class SafetensorsWriter:
         if tuple(tensor.shape) != shape or tensor.dtype != dtype:
             raise ValueError(f"tensor {name}: got {tuple(tensor.shape)} {tensor.dtype}, planned {shape} {dtype}")
         data = tensor.detach().to('cpu').contiguous().reshape(-1).view(torch.uint8).numpy()
-        os.pwrite(fh.fileno(), memoryview(data), off)
+        write_at(fh.fileno(), data, off)
         self._todo.discard(name)
 
     def close(self):
