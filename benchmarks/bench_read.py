@@ -9,14 +9,16 @@ read tensor by tensor in a child process per run (glibc's allocation thresholds 
 - `engine, blocks`: `Checkpoint.rows` over the engine's blocks of rows of the four sources together, for every
   tensor (how it reads large tensors it merges in blocks);
 
-each with glibc's defaults and after `io.keep_freed_memory` (which `engine.merge` and `analyze.analyze` call), the
-runs interleaved, every file read once beforehand. Prints GB/s of stored bytes (best of `--repeat`) and the ratio to
+each with glibc's defaults and after `io.keep_freed_memory` (which `engine.merge` and `analyze.analyze` call), and
+at each of `--threads` torch thread counts (safetensors' clone copies on all of torch's threads; the engine splits
+reads of more than 32 MiB across them, `io.read_at`), the runs interleaved, every file read once beforehand. Prints GB/s of stored bytes (best of `--repeat`) and the ratio to
 safetensors with the same allocator setting; never a pass/fail test.
 
-    python benchmarks/bench_read.py --sizes 200M 8B-1L --workdir /tmp/bench
+    python benchmarks/bench_read.py --sizes 200M 8B-1L --threads 1 2 --workdir /tmp/bench
 """
 import argparse, subprocess, sys
 from pathlib import Path
+import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_engine import build, read_once
 
@@ -25,7 +27,8 @@ import sys, time
 from pathlib import Path
 from resm_nb.io import Checkpoint, keep_freed_memory
 from resm_nb.driver import ROW_BLOCK_BYTES, _row_step
-how, keep, *dirs = sys.argv[1:]
+how, keep, threads, *dirs = sys.argv[1:]
+import torch; torch.set_num_threads(int(threads))
 if keep == 'keep': keep_freed_memory()
 t, nb = time.perf_counter(), 0
 if how == 'safetensors':
@@ -53,24 +56,27 @@ def main():
     ap.add_argument('--sizes', nargs='+', default=['200M', '8B-1L'], help='checkpoint shapes (bench_engine.SHAPES)')
     ap.add_argument('--repeat', type=int, default=3)
     ap.add_argument('--workdir', default='/tmp/resm-bench')
+    ap.add_argument('--threads', nargs='+', type=int, default=[torch.get_num_threads()],
+                    help="torch threads of every reader: safetensors' clone copies on all of them, the engine splits large reads across them")
     a = ap.parse_args()
-    print('| size | reader | glibc defaults GB/s | ratio | keep_freed_memory GB/s | ratio |')
-    print('|---|---|---|---|---|---|')
+    print('| size | threads | reader | glibc defaults GB/s | ratio | keep_freed_memory GB/s | ratio |')
+    print('|---|---|---|---|---|---|---|')
     for size in a.sizes:
         d = Path(a.workdir) / size
         build(d / 'base', size, 0)
         for i in range(3): build(d / f'e{i}', size, i + 1, base=d / 'base')
         dirs = [str(d / n) for n in ('base', 'e0', 'e1', 'e2')]
         read_once([Path(x) for x in dirs])
-        runs = {(h, k): [] for h in ('safetensors', 'whole', 'blocks') for k in ('plain', 'keep')}
+        runs = {(t, h, k): [] for t in a.threads for h in ('safetensors', 'whole', 'blocks') for k in ('plain', 'keep')}
         for _ in range(a.repeat):
-            for h, k in runs:
-                out = subprocess.run([sys.executable, '-c', CHILD, h, k, *dirs], capture_output=True, text=True, check=True).stdout
-                runs[(h, k)].append(float(out.split()[-1]))
-        best = {hk: max(v) for hk, v in runs.items()}
-        for h, name in [('safetensors', 'safetensors get_tensor'), ('whole', 'engine, whole tensors'), ('blocks', 'engine, blocks of rows')]:
-            row = [f"{best[(h, k)]:.2f} | {best[(h, k)] / best[('safetensors', k)]:.2f}" for k in ('plain', 'keep')]
-            print(f'| {size} | {name} | ' + ' | '.join(row) + ' |', flush=True)
+            for t, h, k in runs:
+                out = subprocess.run([sys.executable, '-c', CHILD, h, k, str(t), *dirs], capture_output=True, text=True, check=True).stdout
+                runs[(t, h, k)].append(float(out.split()[-1]))
+        best = {thk: max(v) for thk, v in runs.items()}
+        for t in a.threads:
+            for h, name in [('safetensors', 'safetensors get_tensor'), ('whole', 'engine, whole tensors'), ('blocks', 'engine, blocks of rows')]:
+                row = [f"{best[(t, h, k)]:.2f} | {best[(t, h, k)] / best[(t, 'safetensors', k)]:.2f}" for k in ('plain', 'keep')]
+                print(f'| {size} | {t} | {name} | ' + ' | '.join(row) + ' |', flush=True)
 
 if __name__ == '__main__':
     main()

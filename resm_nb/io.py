@@ -10,9 +10,9 @@ from typing import Mapping, NamedTuple, Optional, Sequence
 import torch
 
 # %% auto #0
-__all__ = ['IO_MOST', 'CheckpointError', 'TensorInfo', 'model_file', 'read_json', 'physical_memory', 'keep_freed_memory',
-           'read_at', 'write_at', 'Checkpoint', 'parse_size', 'SafetensorsWriter', 'remove_stale_temps', 'claim',
-           'atomic_folder', 'save_checkpoint']
+__all__ = ['IO_MOST', 'SPLIT_READ', 'CheckpointError', 'TensorInfo', 'model_file', 'read_json', 'physical_memory',
+           'keep_freed_memory', 'read_at', 'write_at', 'Checkpoint', 'parse_size', 'SafetensorsWriter',
+           'remove_stale_temps', 'claim', 'atomic_folder', 'save_checkpoint']
 
 # %% ../nbs/02_io.ipynb #1288570c
 class CheckpointError(ValueError):
@@ -128,14 +128,30 @@ def keep_freed_memory(threshold:int=2**30) -> bool:
 # %% ../nbs/02_io.ipynb #66a09556
 IO_MOST = 2**30            # bytes per read or write call (Linux moves at most 2 GiB - 4 KiB in one, and may move fewer)
 
-def read_at(fd:int, buf, offset:int, most:int=IO_MOST) -> int:
-    "Fill writable buffer `buf` from byte `offset` of file descriptor `fd`, in calls of at most `most` bytes, until full or at end of file; bytes read."
-    mv, got = memoryview(buf).cast('B'), 0
+SPLIT_READ = 2**24         # bytes per thread, at least, when a read is split across threads
+_readers = (None, 0)       # the thread pool that reads the other parts of a split read, and its size
+
+def _read_part(fd:int, mv:memoryview, offset:int, most:int) -> int:
+    "Fill `mv` from byte `offset` of `fd` in calls of at most `most` bytes, until full or at end of file; bytes read."
+    got = 0
     while got < len(mv):
         n = os.preadv(fd, [mv[got:got + most]], offset + got)
         if n == 0: break
         got += n
     return got
+
+def read_at(fd:int, buf, offset:int, most:int=IO_MOST, threads:Optional[int]=None, split:int=SPLIT_READ) -> int:
+    "Fill writable buffer `buf` from byte `offset` of `fd` (calls of at most `most` bytes; parts of ≥ `split` bytes on up to `threads`, default torch's); bytes read."
+    global _readers
+    from concurrent.futures import ThreadPoolExecutor
+    mv = memoryview(buf).cast('B')
+    k = max(1, min(threads or torch.get_num_threads(), len(mv) // max(1, split)))
+    if k == 1: return _read_part(fd, mv, offset, most)
+    if _readers[1] < k - 1: _readers = (ThreadPoolExecutor(k - 1, thread_name_prefix='resm-pread'), k - 1)
+    cuts = [len(mv) * i // k for i in range(k + 1)]
+    parts = [_readers[0].submit(_read_part, fd, mv[a:b], offset + a, most) for a, b in zip(cuts[1:-1], cuts[2:])]
+    got = _read_part(fd, mv[:cuts[1]], offset, most)
+    return got + sum(f.result() for f in parts)
 
 def write_at(fd:int, buf, offset:int, most:int=IO_MOST):
     "Write all of buffer `buf` at byte `offset` of file descriptor `fd`, in calls of at most `most` bytes (a call that writes nothing is an error)."
