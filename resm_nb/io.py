@@ -129,7 +129,7 @@ def keep_freed_memory(threshold:int=2**30) -> bool:
 IO_MOST = 2**30            # bytes per read or write call (Linux moves at most 2 GiB - 4 KiB in one, and may move fewer)
 
 SPLIT_READ = 2**24         # bytes per thread, at least, when a read is split across threads
-_readers = (None, 0)       # the thread pool that reads the other parts of a split read, and its size
+_readers = (None, 0, 0)    # the thread pool that reads the other parts of a split read, its size, and its process
 
 def _read_part(fd:int, mv:memoryview, offset:int, most:int) -> int:
     "Fill `mv` from byte `offset` of `fd` in calls of at most `most` bytes, until full or at end of file; bytes read."
@@ -147,7 +147,8 @@ def read_at(fd:int, buf, offset:int, most:int=IO_MOST, threads:Optional[int]=Non
     mv = memoryview(buf).cast('B')
     k = max(1, min(threads or torch.get_num_threads(), len(mv) // max(1, split)))
     if k == 1: return _read_part(fd, mv, offset, most)
-    if _readers[1] < k - 1: _readers = (ThreadPoolExecutor(k - 1, thread_name_prefix='resm-pread'), k - 1)
+    if _readers[1] < k - 1 or _readers[2] != os.getpid():        # a forked child has the pool but not its threads
+        _readers = (ThreadPoolExecutor(k - 1, thread_name_prefix='resm-pread'), k - 1, os.getpid())
     cuts = [len(mv) * i // k for i in range(k + 1)]
     parts = [_readers[0].submit(_read_part, fd, mv[a:b], offset + a, most) for a, b in zip(cuts[1:-1], cuts[2:])]
     got = _read_part(fd, mv[:cuts[1]], offset, most)
