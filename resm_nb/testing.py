@@ -10,7 +10,7 @@ from typing import Optional
 import torch
 
 # %% auto #0
-__all__ = ['tiny_llama_config', 'tiny_llama', 'shared_cache']
+__all__ = ['tiny_llama_config', 'tiny_llama', 'shared_cache', 'cpu_kind']
 
 # %% ../nbs/01_testing.ipynb #c30f58d4
 def tiny_llama_config(vocab_size:int=64, hidden:int=16, layers:int=2, heads:int=4, kv_heads:int=2, inter:int=24, **kw):
@@ -40,3 +40,14 @@ def shared_cache() -> Path:
     "The testbed cache shared by one test run (`RESM_TEST_CACHE`), else a new temporary folder."
     p = os.environ.get('RESM_TEST_CACHE')
     return Path(p) if p else Path(tempfile.mkdtemp(prefix='resm3h-'))
+
+# %% ../nbs/01_testing.ipynb #13eef951
+def cpu_kind() -> str:
+    "This CPU's vendor and the vector instructions torch uses on it, e.g. 'AuthenticAMD-AVX2' (what decides a CPU run's bits)."
+    import platform
+    vendor = platform.processor() or platform.machine()
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('vendor_id'): vendor = line.split(':', 1)[1].strip(); break
+    except OSError: pass
+    return f"{vendor}-{torch.backends.cpu.get_cpu_capability()}".replace(' ', '_')
