@@ -5,6 +5,7 @@
 # %% ../nbs/02_io.ipynb #84b5dc67
 from __future__ import annotations
 import contextlib, json, math, os, re, shutil, struct, tempfile, time, zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Mapping, NamedTuple, Optional, Sequence
 import torch
@@ -143,7 +144,6 @@ def _read_part(fd:int, mv:memoryview, offset:int, most:int) -> int:
 def read_at(fd:int, buf, offset:int, most:int=IO_MOST, threads:Optional[int]=None, split:int=SPLIT_READ) -> int:
     "Fill writable buffer `buf` from byte `offset` of `fd` (calls of at most `most` bytes; parts of ≥ `split` bytes on up to `threads`, default torch's); bytes read."
     global _readers
-    from concurrent.futures import ThreadPoolExecutor
     mv = memoryview(buf).cast('B')
     k = max(1, min(threads or torch.get_num_threads(), len(mv) // max(1, split)))
     if k == 1: return _read_part(fd, mv, offset, most)
