@@ -365,8 +365,8 @@ def _global_trim_stats(base, experts, *, key, trim, **_):
         a = (e - base).abs().reshape(-1)
         n = a.numel()
         if n > GLOBAL_SAMPLE:
-            g = torch.Generator(device=a.device).manual_seed(name_seed(f'{key}:{i}', seed))
-            a = a[torch.randint(n, (GLOBAL_SAMPLE,), generator=g, device=a.device)]
+            g = torch.Generator(device='cpu').manual_seed(name_seed(f'{key}:{i}', seed))    # drawn on the CPU: the same sample on a GPU
+            a = a[torch.randint(n, (GLOBAL_SAMPLE,), generator=g).to(a.device)]
         out.append((a.cpu(), n))
     return out
 
