@@ -423,10 +423,10 @@ def _checkpoint_blocks(key:str, base, experts:Sequence, shape:tuple, axis:int, s
         return srcs[j].rows(key, a, b) if axis == 0 else srcs[j].columns(key, a, b, rows=shape[0])
     where = 'rows' if axis == 0 else 'columns'
     def get(a, b):
-        bt = part(0, a, b).to(dev, torch.float32); check_finite(bt, f"{key} (base, {where} {a}:{b})")
+        bt = part(0, a, b).to(dev, torch.float32, non_blocking=True); check_finite(bt, f"{key} (base, {where} {a}:{b})")
         taus = []
         for i in range(len(experts)):
-            e = part(i + 1, a, b).to(dev); check_finite(e, f"{key} (expert {i}, {where} {a}:{b})")
+            e = part(i + 1, a, b).to(dev, non_blocking=True); check_finite(e, f"{key} (expert {i}, {where} {a}:{b})")
             taus.append(task_vector(bt, e, key))
         return taus
     return TaskBlocks(shape, len(experts), get, axis, step, dev)
@@ -458,10 +458,10 @@ def analyze(config, device:str='auto', progress:bool=True, k_sd:float=3.0, chunk
             shape, axis, step, _ = plan(k); blocked.append(k)
             return block_stats(k, _checkpoint_blocks(k, base, experts, shape, axis, step, dev), rp, k_sd)
         b, es = x
-        b = b.to(dev, torch.float32); check_finite(b, f"{k} (base)")
+        b = b.to(dev, torch.float32, non_blocking=True); check_finite(b, f"{k} (base)")   # non-blocking: as 07_driver's merge_one
         taus = []
         for i, e in enumerate(es):
-            e = e.to(dev); check_finite(e, f"{k} (expert {i})")
+            e = e.to(dev, non_blocking=True); check_finite(e, f"{k} (expert {i})")
             taus.append(task_vector(b, e, k))
         return tensor_stats(k, taus, rp, k_sd, chunk_bytes)
     try: stats = [s for _, s in tqdm(_stream(keys, load, one), total=len(keys), desc='resm-analyze', disable=not progress)]

@@ -93,11 +93,11 @@ def merge_one(m:MergeMethod, base:torch.Tensor, experts:Sequence[torch.Tensor], 
         if all(torch.equal(base, e) for e in experts): return MergeResult(base, {})
         raise MergeInputError(f"{key}: non-floating tensor ({base.dtype}) differs between base and experts; cannot merge it")
     dev = device or base.device
-    b32 = base.to(dev, torch.float32)
+    b32 = base.to(dev, torch.float32, non_blocking=True)     # non-blocking: a GPU converts after the copy (see The loop)
     check_finite(b32, f"{key} (base)")
     es = []
     for i, e in enumerate(experts):                 # fp32 (exactly what arithmetic with the fp32 base computes): fast checks
-        e = e.to(dev, torch.float32); check_finite(e, f"{key} (expert {i})"); es.append(e)
+        e = e.to(dev, torch.float32, non_blocking=True); check_finite(e, f"{key} (expert {i})"); es.append(e)
     out = m(b32, es, p, key, ctx)
     t, info = out if isinstance(out, tuple) else (out, {})
     check_finite(t, f"{key}: result of {m.name}")
@@ -164,15 +164,16 @@ def merge_sources(m:MergeMethod, p:Mapping, base, experts:Sequence, write:Callab
         "(rows merged, rows in all, rows per block) of tensor `k`."
         N = base.info(k).shape[0]
         return rows.get(k, N), N, _row_step(base.info(k).shape, T, block_bytes)
+    def blocks(k, n, step):
+        "((a, c), (base rows a:c, experts' rows a:c)) for each block of tensor `k`'s first n rows, the next block read in a reader thread."
+        return _stream([(a, min(a + step, n)) for a in range(0, n, step)], lambda r: read(k, *r), lambda r, x: x)
     def stream_of(k):
         "A function that reads tensor `k` once more, block by block: (base, experts) in fp32 on the device, checked."
         n, _, step = span(k)
         def stream():
-            for a in range(0, n, step):
-                c = min(a + step, n)
-                b, es = read(k, a, c)
-                b = b.to(dev, torch.float32); check_finite(b, f"{k} (base, rows {a}:{c})")
-                es = [e.to(dev, torch.float32) for e in es]
+            for (a, c), (b, es) in blocks(k, n, step):
+                b = b.to(dev, torch.float32, non_blocking=True); check_finite(b, f"{k} (base, rows {a}:{c})")
+                es = [e.to(dev, torch.float32, non_blocking=True) for e in es]
                 for j, e in enumerate(es): check_finite(e, f"{k} (expert {j}, rows {a}:{c})")
                 yield b, es
         return stream
@@ -184,7 +185,7 @@ def merge_sources(m:MergeMethod, p:Mapping, base, experts:Sequence, write:Callab
             b, es = cut(x)
             if not b.is_floating_point(): return None
             kw = m.kwargs(p)
-            return m.stats(b.to(dev, torch.float32), [e.to(dev, torch.float32) for e in es], key=k, **kw)
+            return m.stats(b.to(dev, torch.float32, non_blocking=True), [e.to(dev, torch.float32, non_blocking=True) for e in es], key=k, **kw)
         summaries = dict(tqdm(_stream(base.keys(), load, stats), total=len(base.keys()), desc=f'{m.name} statistics', disable=not progress))
         ctxs = m.plan({k: v for k, v in summaries.items() if v is not None}, **m.kwargs(p))
     def merge_blocks(k):
@@ -193,9 +194,7 @@ def merge_sources(m:MergeMethod, p:Mapping, base, experts:Sequence, write:Callab
         ctx = None if m.rowwise else prep(k)(stream_of(k), numel(k), k, ctxs.get(k))
         if ctx is None and not m.rowwise: return merge(k, read_whole(k))   # the passes found it needs the whole tensor after all
         out = torch.empty(i.shape, dtype=od)
-        for a in range(0, n, step):
-            c = min(a + step, n)
-            b, es = read(k, a, c)
+        for (a, c), (b, es) in blocks(k, n, step):
             out[a:c] = merge_one(m, b, es, p, f'{k} (rows {a}:{c})', ctx, dev, od).tensor.cpu()
         if n < N: out[n:] = _rows(base, k, n, N).to(od)                  # the base keeps the rows it alone has
         return out, getattr(ctx, 'info', {})
