@@ -11,7 +11,8 @@ change between runs: PYTHONHASHSEED=0, one thread (OMP_NUM_THREADS=1, torch.set_
 random, numpy and torch at the start, progress bars off (TQDM_DISABLE=1) and any progress-bar or timing
 stderr dropped, paths that differ between runs or machines (the repository, temporary folders, object
 addresses) written as `<repo>`, `<tmp>` and `0x…`, and durations and memory peaks that a cell prints
-(`in 0.4 s`, `peak RSS 424 MB`) as `…`. The testbed models are trained once per run into one
+(`in 0.4 s`, `peak RSS 424 MB`) as `…`, except in a cell marked `#| scrub: false` (one that prints a
+committed file of measurements, whose numbers are the point). The testbed models are trained once per run into one
 cache (RESM_TEST_CACHE, as the test suite does; `--cache DIR` keeps it for the next run). A notebook whose
 cell raises is left unchanged and the run fails. The notebooks are then cleaned with `nbdev_clean` (outputs
 kept), so tests/test_sync.py still passes.
@@ -62,15 +63,15 @@ def _scrub_text(s:str, subs) -> str:
     for pat, rep in subs: s = pat.sub(rep, s)
     return s
 
-def clean_outputs(outputs:list, subs) -> list:
-    "Outputs without progress or timing stderr, with run-dependent paths and addresses replaced."
+def clean_outputs(outputs:list, subs, volatile:bool=True) -> list:
+    "Outputs without progress or timing stderr, with run-dependent paths and addresses replaced (and printed durations, if `volatile`)."
     out = []
     for o in outputs:
         if o.get('output_type') == 'stream':
             text = ''.join(o['text']) if isinstance(o['text'], list) else o['text']
             if o.get('name') == 'stderr':
                 text = ''.join(l for l in text.splitlines(True) if not PROGRESS.search(l))
-            text = _scrub_text(text, subs + VOLATILE)
+            text = _scrub_text(text, subs + (VOLATILE if volatile else []))
             if not text.strip(): continue
             o['text'] = text.splitlines(True)
         elif o.get('output_type') in ('execute_result', 'display_data'):
@@ -104,7 +105,7 @@ def run_one(path:Path) -> float:
             if skipped(c.source, flags): continue
             shell.cell(c)
             if shell.exc: raise RuntimeError(f'{path.name}: cell {i} failed\n' + shell.prettytb(fname=path))
-            c.outputs = clean_outputs(list(c.get('outputs', [])), subs)
+            c.outputs = clean_outputs(list(c.get('outputs', [])), subs, _directives(c.source).get('scrub', '').lower() != 'false')
     finally: os.chdir(cwd)
     write_nb(nb, path)
     return time.time() - t0
