@@ -81,19 +81,20 @@ def config(inputs:list, method:str, out:Path, dtype:str='bfloat16') -> Path:
     f = out.parent / f'{out.name}.yml'; f.write_text(yaml.safe_dump(cfg))
     return f
 
-def _child(code:str, args:list, what:str) -> dict:
-    "Run Python `code` with `args` in a child process: its RESULT line (if any) with wall time and peak RSS (MB)."
+def _child(code:str, args:list, what:str, env:dict=None) -> dict:
+    "Run Python `code` with `args` in a child process (with `env` added to the environment): its RESULT line (if any) with wall time and peak RSS (MB)."
     t0 = time.perf_counter()
-    p = subprocess.Popen([sys.executable, '-c', code, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    p = subprocess.Popen([sys.executable, '-c', code, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         env={**os.environ, **(env or {})})
     log = p.stdout.read()
     _, status, ru = os.wait4(p.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0: raise RuntimeError(f"{what} failed:\n{log[-3000:]}")
     res = [json.loads(l[7:]) for l in log.splitlines() if l.startswith('RESULT ')]
     return dict(res[-1] if res else {}, wall=time.perf_counter() - t0, rss_mb=ru.ru_maxrss / 1024)
 
-def merge_child(inputs:list, method:str, out:Path, device:str, dtype:str='bfloat16') -> dict:
-    "Merge in a child process; its wall time, peak RSS (MB), peak GPU memory (GB) and merge time."
-    return _child(CHILD, [config(inputs, method, out, dtype), out, device], f'{method} on {device}')
+def merge_child(inputs:list, method:str, out:Path, device:str, dtype:str='bfloat16', env:dict=None) -> dict:
+    "Merge in a child process (with `env` added to its environment); its wall time, peak RSS (MB), peak GPU memory (GB) and merge time."
+    return _child(CHILD, [config(inputs, method, out, dtype), out, device], f'{method} on {device}', env)
 
 def merge_all(jobs:list, what:str):
     "Run the merges `jobs` ([(config, out, device)]) one after the other in one child process (one start-up for all)."
@@ -147,6 +148,8 @@ def main():
                     help='methods, each optionally with parameters: name:key=value,...')
     ap.add_argument('--once', nargs='*', default=['tsvm', 'resm'], help='methods timed at the first depth only (no extrapolation): '
                     'baselines (default: the exact paths, which take 4-8x as long per layer)')
+    ap.add_argument('--unpinned', nargs='*', default=[], help='methods also timed at the first depth with RESM_PIN_MEMORY=0 '
+                    '(inputs read into ordinary memory, as before pinned reads): the gain of pinning, side by side')
     ap.add_argument('--analyze', action='store_true', help='also time resm-analyze on the shallower checkpoints, and compare its CPU and GPU answers on the check shape')
     ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else None, help='cuda (default when present) or cpu')
     ap.add_argument('--workdir', default=None, help='where the checkpoints are built (kept and reused)')
@@ -186,6 +189,10 @@ def main():
             r = runs[(m, d)]                                          # every figure as soon as measured (a time limit loses only the rest)
             print(f'  {m} at depth {d}: {r["wall"]:.1f} s, peak GPU {r.get("gpu_peak_gb") or 0:.1f} GB, peak RSS {r["rss_mb"] / 1024:.1f} GB',
                   file=sys.stderr, flush=True)
+        for m in (a.unpinned if d == a.depths[0] else []):
+            runs[(m, 'unpinned')] = r = merge_child(inputs, m, work / f'out-{m}-unpinned', a.device, env={'RESM_PIN_MEMORY': '0'})
+            shutil.rmtree(work / f'out-{m}-unpinned', ignore_errors=True)
+            print(f'  {m} at depth {d}, RESM_PIN_MEMORY=0: {r["wall"]:.1f} s, peak RSS {r["rss_mb"] / 1024:.1f} GB', file=sys.stderr, flush=True)
     d1, d2 = a.depths
     gpu = lambda rs: '-' if not a.device.startswith('cuda') else f"{max(r['gpu_peak_gb'] for r in rs):.1f}"
     for m in a.methods:
@@ -196,6 +203,9 @@ def main():
     for m in a.once:
         r = runs[(m, d1)]
         say(f'| {m} (baseline, depth {d1} only) | {r["wall"]:.1f} | - | - | - | {gpu([r])} | {r["rss_mb"] / 1024:.1f} | {read:.1f} |')
+    for m in a.unpinned:
+        r = runs[(m, 'unpinned')]
+        say(f'| {m}, RESM_PIN_MEMORY=0 (depth {d1} only) | {r["wall"]:.1f} | - | - | - | {gpu([r])} | {r["rss_mb"] / 1024:.1f} | {read:.1f} |')
     print('\n'.join(lines), flush=True); lines.clear()        # the merge tables before the (longer) analysis
     if a.analyze: analysis(work, a, small, checkpoints(work, shaped(a.shape, d1), a.device), say); print('\n'.join(lines))
 

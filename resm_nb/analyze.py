@@ -14,7 +14,7 @@ import resm_nb
 from .naming import parse_name, layer_of
 from .taskvec import check_finite, task_vector, robust_scale, effective_rank, energy_kept, name_seed
 from .io import Checkpoint, atomic_folder, keep_freed_memory
-from .driver import check_inputs, pick_device, _stream
+from .driver import check_inputs, pick_device, pins, _stream, _whole
 from .registry import get_method
 from .tsvm import excluded, resm_weighting, resm_weight, robust_stats, resm_plan, choose_ranks, gram_add
 from .engine import load_config, read_config, MergeConfigError, _path, _peak_rss_mb, CLIHelp, run_command
@@ -420,7 +420,7 @@ def _checkpoint_blocks(key:str, base, experts:Sequence, shape:tuple, axis:int, s
     "The task vectors of tensor `key`, read from the checkpoints block by block (`io.Checkpoint.rows` and `.columns`)."
     srcs = [base, *experts]
     def part(j, a, b):                                                 # rows as the merge driver reads them; columns of the first shape[0] rows
-        return srcs[j].rows(key, a, b) if axis == 0 else srcs[j].columns(key, a, b, rows=shape[0])
+        return srcs[j].rows(key, a, b, pin=pins(dev)) if axis == 0 else srcs[j].columns(key, a, b, rows=shape[0])
     where = 'rows' if axis == 0 else 'columns'
     def get(a, b):
         bt = part(0, a, b).to(dev, torch.float32, non_blocking=True); check_finite(bt, f"{key} (base, {where} {a}:{b})")
@@ -450,7 +450,7 @@ def analyze(config, device:str='auto', progress:bool=True, k_sd:float=3.0, chunk
     def load(k):
         if plan(k)[3]: return None                                     # read block by block, later
         n = rows.get(k)
-        b, es = base[k], [e[k] for e in experts]
+        b, es = _whole(base, k, pins(dev)), [_whole(e, k, pins(dev)) for e in experts]      # pinned on a GPU (07_driver)
         return (b, es) if n is None else (b[:n], [e[:n] for e in es])
     blocked = []
     def one(k, x):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_driver.ipynb #14ccf03b
 from __future__ import annotations
-import re, time
+import os, re, time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
@@ -17,7 +17,7 @@ from .methods import MergeMethod
 from .registry import get_method
 
 # %% auto #0
-__all__ = ['ROW_BLOCK_BYTES', 'MergeResult', 'StateDict', 'MergeInputError', 'check_inputs', 'merge_one', 'merge_sources',
+__all__ = ['ROW_BLOCK_BYTES', 'MergeResult', 'StateDict', 'MergeInputError', 'check_inputs', 'merge_one', 'pins', 'merge_sources',
            'merge_state_dicts', 'merge_tensor', 'pick_device']
 
 # %% ../nbs/07_driver.ipynb #92794db5
@@ -125,9 +125,19 @@ def _row_step(shape, T:int, block_bytes:int) -> int:
     row = int(torch.Size(shape[1:]).numel())
     return max(1, block_bytes // (4 * (T + 1) * max(1, row)))
 
-def _rows(src, k:str, a:int, b:int) -> torch.Tensor:
-    "Rows a:b of tensor `k` of a source: read alone where the source can (`Checkpoint.rows`), else sliced."
-    return src.rows(k, a, b) if hasattr(src, 'rows') else src[k][a:b]
+def _rows(src, k:str, a:int, b:int, pin:bool=False) -> torch.Tensor:
+    "Rows a:b of tensor `k` of a source: read alone where the source can (`Checkpoint.rows`, pinned if `pin`), else sliced."
+    if not hasattr(src, 'rows'): return src[k][a:b]
+    return src.rows(k, a, b, pin=True) if pin else src.rows(k, a, b)
+
+def _whole(src, k:str, pin:bool=False) -> torch.Tensor:
+    "Tensor `k` of a source, read into pinned memory if `pin` and the source can (a tensor of at least one dimension)."
+    if pin and hasattr(src, 'rows') and len(shape := src.info(k).shape) >= 1: return src.rows(k, 0, shape[0], pin=True)
+    return src[k]
+
+def pins(device) -> bool:
+    "Whether the driver reads inputs into pinned memory for `device`: on a CUDA device, unless `RESM_PIN_MEMORY=0`."
+    return torch.device(device).type == 'cuda' and os.environ.get('RESM_PIN_MEMORY', '1').strip() != '0'
 
 # %% ../nbs/07_driver.ipynb #f0f481be
 def merge_sources(m:MergeMethod, p:Mapping, base, experts:Sequence, write:Callable, device=None,
@@ -135,7 +145,7 @@ def merge_sources(m:MergeMethod, p:Mapping, base, experts:Sequence, write:Callab
                   block_bytes:int=ROW_BLOCK_BYTES) -> tuple:
     "Merge every tensor of source `base` with the `experts` sources into `write(name, tensor)`; return (choices per tensor, seconds spent reading)."
     dev, rows, read_s = torch.device(device or 'cpu'), rows or {}, [0.0]
-    T, kw = len(experts), m.kwargs(p)
+    T, kw, pin = len(experts), m.kwargs(p), pins(device or 'cpu')
     run_stats = m.stats is not None and (m.needs_stats is None or m.needs_stats(**kw))
     def prep(k):
         "The method's `prepare` for tensor `k` in blocks (what passes over the blocks find first), or None."
@@ -150,14 +160,14 @@ def merge_sources(m:MergeMethod, p:Mapping, base, experts:Sequence, write:Callab
         return None if blocked(k) else read_whole(k)                   # None: read block by block in `merge`
     def read_whole(k):
         s = time.perf_counter()
-        b, es = base[k], [e[k] for e in experts]
+        b, es = _whole(base, k, pin), [_whole(e, k, pin) for e in experts]
         read_s[0] += time.perf_counter() - s
         n = rows.get(k)
         return (b, es) if n is None else (b, [e[:n] for e in es], n)
     def cut(x): return (x[0], x[1]) if len(x) == 2 else (x[0][:x[2]], x[1])
     def read(k, a, c):
         s = time.perf_counter()
-        b, es = _rows(base, k, a, c), [_rows(e, k, a, c) for e in experts]
+        b, es = _rows(base, k, a, c, pin), [_rows(e, k, a, c, pin) for e in experts]
         read_s[0] += time.perf_counter() - s
         return b, es
     def span(k):

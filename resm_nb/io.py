@@ -244,15 +244,18 @@ class Checkpoint:
                                   f"{physical_memory() / 2**30:.1f} GiB of memory")
         return self._read(info, 0, info.shape)
 
-    def rows(self, name:str, a:int, b:int) -> torch.Tensor:
-        "Rows `a:b` of tensor `name` (along its first dimension), read alone from disk: a fresh CPU tensor."
+    def rows(self, name:str, a:int, b:int, pin:bool=False) -> torch.Tensor:
+        "Rows `a:b` of tensor `name` (along its first dimension), read alone from disk: a fresh CPU tensor (page-locked if `pin`)."
         info = self.info(name)
         n = info.shape[0] if info.shape else 1
         if not (len(info.shape) >= 1 and 0 <= a <= b <= n):
             raise CheckpointError(f"{info.file}: rows {a}:{b} of tensor {name} of shape {tuple(info.shape)} are out of range")
-        if info.file in self._bins: return self._bins[info.file][name][a:b].clone()
+        if pin and not torch.cuda.is_available(): raise ValueError(f"rows of {name}: pin=True (page-locked memory) needs a CUDA GPU")
+        if info.file in self._bins:
+            t = self._bins[info.file][name][a:b]
+            return t.pin_memory() if pin else t.clone()
         row = info.nbytes // n if n else 0
-        return self._read(info, a * row, (b - a, *info.shape[1:]))
+        return self._read(info, a * row, (b - a, *info.shape[1:]), pin)
 
     def columns(self, name:str, a:int, b:int, rows:Optional[int]=None) -> torch.Tensor:
         "Columns `a:b` of 2-D tensor `name` (of its first `rows` rows; default all), read alone, one read per row: a fresh CPU tensor."
@@ -279,12 +282,12 @@ class Checkpoint:
             if self._fds.setdefault(file, fd) != fd: os.close(fd); fd = self._fds[file]
         return fd
 
-    def _read(self, info:TensorInfo, start:int, shape:tuple) -> torch.Tensor:
-        "The entries of `info`'s tensor from byte `start` on, as a tensor of `shape` (a contiguous run of the stored tensor)."
+    def _read(self, info:TensorInfo, start:int, shape:tuple, pin:bool=False) -> torch.Tensor:
+        "The entries of `info`'s tensor from byte `start` on, as a tensor of `shape` (a contiguous run of the stored tensor; page-locked if `pin`)."
         nbytes = int(torch.Size(shape).numel()) * info.dtype.itemsize
         try:
             fd = self._fd(info.file)
-            t = torch.empty(shape, dtype=info.dtype)          # read straight into the tensor: no zero-filled bytes to copy from
+            t = torch.empty(shape, dtype=info.dtype, pin_memory=pin)     # read straight into the tensor: no zero-filled bytes to copy from
             got = read_at(fd, t.reshape(-1).view(torch.uint8).numpy(), info.offset + start) if nbytes else 0
         except OSError as e: raise CheckpointError(f"{info.file}: cannot read tensor {info.name} ({e})") from None
         except (MemoryError, RuntimeError):           # torch's allocator raises RuntimeError when it cannot allocate
