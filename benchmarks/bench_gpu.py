@@ -28,15 +28,27 @@ from resm_nb.io import Checkpoint
 SHAPES.setdefault('mini', (256, 704, 2, 8, 2, 8000))         # hidden, intermediate, layers, heads, kv heads, vocab
 
 CHILD = """
-import json, sys, time, torch
+import json, os, sys, time, torch
+import resm_nb.io
 from resm_nb.engine import merge
 cfg, out, device = sys.argv[1], sys.argv[2], sys.argv[3]
+if os.environ.get('BENCH_NO_WRITEBACK'): resm_nb.io.EARLY_WRITEBACK = False
 if device.startswith('cuda'): torch.cuda.reset_peak_memory_stats()
 t = time.perf_counter()
 merge(cfg, out, overwrite=True, device=device, progress=False)
 if device.startswith('cuda'): torch.cuda.synchronize()
 print('RESULT ' + json.dumps(dict(seconds=time.perf_counter() - t,
       gpu_peak_gb=torch.cuda.max_memory_allocated() / 2**30 if device.startswith('cuda') else None)))
+"""
+
+STARTUP = """
+import json, sys, time
+t0 = time.perf_counter(); import torch
+t1 = time.perf_counter(); import resm_nb.engine
+t2 = time.perf_counter()
+if sys.argv[1].startswith('cuda'): torch.zeros(1, device=sys.argv[1]); torch.cuda.synchronize()
+t3 = time.perf_counter()
+print('RESULT ' + json.dumps(dict(torch=t1 - t0, engine=t2 - t1, device=t3 - t2)))
 """
 
 CHECKS = """
@@ -150,6 +162,8 @@ def main():
                     'baselines (default: the exact paths, which take 4-8x as long per layer)')
     ap.add_argument('--unpinned', nargs='*', default=[], help='methods also timed at the first depth with RESM_PIN_MEMORY=0 '
                     '(inputs read into ordinary memory, as before pinned reads): the gain of pinning, side by side')
+    ap.add_argument('--no-writeback', nargs='*', default=[], help='methods also timed at the second depth with io.EARLY_WRITEBACK off '
+                    "(the output's writeback left to the final fsync): the gain of early writeback, side by side")
     ap.add_argument('--analyze', action='store_true', help='also time resm-analyze on the shallower checkpoints, and compare its CPU and GPU answers on the check shape')
     ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else None, help='cuda (default when present) or cpu')
     ap.add_argument('--workdir', default=None, help='where the checkpoints are built (kept and reused)')
@@ -160,6 +174,9 @@ def main():
     lines = [f"device: {card}; torch {torch.__version__}; shape {a.shape} at depths {a.depths[0]} and {a.depths[1]}, "
              f"extrapolated to {a.layers} layers", '']
     say = lambda l: (lines.append(l), print(l, file=sys.stderr, flush=True))
+    st = _child(STARTUP, [a.device], 'start-up')
+    say(f"start-up of a merge's process: Python and `import torch` {st['wall'] - st['engine'] - st['device']:.1f} s, "
+        f"`import resm_nb.engine` {st['engine']:.1f} s, first use of {a.device} {st['device']:.1f} s"); say('')
     # 1. agreement with the CPU and determinism, on a small shape
     say(f'| check ({a.check_shape}) | method | max abs diff vs CPU (fp32 out) | rerun identical | max abs diff vs the exact path (CPU) |')
     say('|---|---|---|---|---|')
@@ -189,6 +206,10 @@ def main():
             r = runs[(m, d)]                                          # every figure as soon as measured (a time limit loses only the rest)
             print(f'  {m} at depth {d}: {r["wall"]:.1f} s, peak GPU {r.get("gpu_peak_gb") or 0:.1f} GB, peak RSS {r["rss_mb"] / 1024:.1f} GB',
                   file=sys.stderr, flush=True)
+        for m in (a.no_writeback if d == a.depths[-1] else []):
+            runs[(m, 'no-wb')] = r = merge_child(inputs, m, work / f'out-{m}-nowb', a.device, env={'BENCH_NO_WRITEBACK': '1'})
+            shutil.rmtree(work / f'out-{m}-nowb', ignore_errors=True)
+            print(f'  {m} at depth {d}, no early writeback: {r["wall"]:.1f} s, peak RSS {r["rss_mb"] / 1024:.1f} GB', file=sys.stderr, flush=True)
         for m in (a.unpinned if d == a.depths[0] else []):
             runs[(m, 'unpinned')] = r = merge_child(inputs, m, work / f'out-{m}-unpinned', a.device, env={'RESM_PIN_MEMORY': '0'})
             shutil.rmtree(work / f'out-{m}-unpinned', ignore_errors=True)
@@ -203,6 +224,9 @@ def main():
     for m in a.once:
         r = runs[(m, d1)]
         say(f'| {m} (baseline, depth {d1} only) | {r["wall"]:.1f} | - | - | - | {gpu([r])} | {r["rss_mb"] / 1024:.1f} | {read:.1f} |')
+    for m in a.no_writeback:
+        r = runs[(m, 'no-wb')]
+        say(f'| {m}, io.EARLY_WRITEBACK = False (depth {d2} only) | - | {r["wall"]:.1f} | - | - | {gpu([r])} | {r["rss_mb"] / 1024:.1f} | {read:.1f} |')
     for m in a.unpinned:
         r = runs[(m, 'unpinned')]
         say(f'| {m}, RESM_PIN_MEMORY=0 (depth {d1} only) | {r["wall"]:.1f} | - | - | - | {gpu([r])} | {r["rss_mb"] / 1024:.1f} | {read:.1f} |')

@@ -11,9 +11,9 @@ from typing import Mapping, NamedTuple, Optional, Sequence
 import torch
 
 # %% auto #0
-__all__ = ['IO_MOST', 'SPLIT_READ', 'CheckpointError', 'TensorInfo', 'model_file', 'read_json', 'physical_memory',
-           'keep_freed_memory', 'read_at', 'write_at', 'Checkpoint', 'parse_size', 'SafetensorsWriter',
-           'remove_stale_temps', 'claim', 'atomic_folder', 'save_checkpoint']
+__all__ = ['IO_MOST', 'SPLIT_READ', 'EARLY_WRITEBACK', 'CheckpointError', 'TensorInfo', 'model_file', 'read_json',
+           'physical_memory', 'keep_freed_memory', 'read_at', 'write_at', 'Checkpoint', 'parse_size', 'start_writeback',
+           'SafetensorsWriter', 'remove_stale_temps', 'claim', 'atomic_folder', 'save_checkpoint']
 
 # %% ../nbs/02_io.ipynb #1288570c
 class CheckpointError(ValueError):
@@ -323,6 +323,15 @@ def parse_size(size) -> int:
     num, unit, bi = float(m[1]), m[2].upper(), m[3]
     return int(num * (1024 if bi else 1000) ** ' KMGT'.index(unit or ' '))
 
+# %% ../nbs/02_io.ipynb #d70877a1
+EARLY_WRITEBACK = True     # SafetensorsWriter starts each tensor's writeback as soon as it is written
+
+def start_writeback(fd:int, offset:int, n:int) -> bool:
+    "Start writing bytes `offset:offset+n` of `fd` to disk without waiting; False where it cannot (or `EARLY_WRITEBACK` is off)."
+    if not (EARLY_WRITEBACK and hasattr(os, 'posix_fadvise')) or n <= 0: return False
+    os.posix_fadvise(fd, offset, n, os.POSIX_FADV_DONTNEED)
+    return True
+
 # %% ../nbs/02_io.ipynb #31b72d4d
 def _plan_shards(infos:Sequence, max_shard_size:int) -> list:
     "Split `infos` (name, shape, dtype) greedily into lists whose bytes stay under `max_shard_size`."
@@ -370,6 +379,7 @@ class SafetensorsWriter:
             raise ValueError(f"tensor {name}: got {tuple(tensor.shape)} {tensor.dtype}, planned {shape} {dtype}")
         data = tensor.detach().to('cpu').contiguous().reshape(-1).view(torch.uint8).numpy()
         write_at(fh.fileno(), data, off)
+        start_writeback(fh.fileno(), off, len(data))
         self._todo.discard(name)
 
     def close(self):
