@@ -7,7 +7,7 @@ times reading them once, then merges with each method on `--device` under cProfi
 took the most time of their own (host-to-device copies show up as `Tensor.to`, reads as `preadv`, the GPU's
 factorisations as `linalg_eigh`). A diagnostic that prints times; never a pass/fail test.
 """
-import argparse, cProfile, io, pstats, sys, time
+import argparse, cProfile, io, pstats, sys, time, warnings
 from pathlib import Path
 import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -23,6 +23,7 @@ def main():
     ap.add_argument('--workdir', default='/tmp/bench-gpu', help="where the checkpoints are built (bench_gpu.py's, reused)")
     ap.add_argument('--top', type=int, default=15, help='how many functions to print per merge')
     a = ap.parse_args()
+    warnings.filterwarnings('ignore', message='.*no tokenizer files')     # random checkpoints have none
     work = Path(a.workdir)
     ins = checkpoints(work, shaped(a.shape, a.depth), 'cuda' if a.device.startswith('cuda') else 'cpu')
     print(f'reading the inputs once: {read_once(ins):.2f} s', flush=True)
