@@ -7,7 +7,7 @@ from resm_nb.testbed import Testbed, TestbedConfig, merge_experts, load_weights
 from resm_nb.evaluate import evaluate
 from resm_nb.testing import shared_cache
 
-def test_fast_svd_same_generations_as_exact():
+def test_fast_svd_same_generations_as_exact(quick_testbed):
     torch.manual_seed(0)
     tb = Testbed(TestbedConfig.quick(), 0, 0.0, shared_cache(), progress=False)
     base = tb.state_dict('base')

@@ -11,7 +11,7 @@ def committed() -> Path:
     own = Path(__file__).parent / f'fingerprint_quick.{cpu_kind()}.json'
     return own if own.exists() else REFERENCE
 
-def test_rebuild_matches_committed_fingerprint():
+def test_rebuild_matches_committed_fingerprint(quick_testbed):
     with tempfile.TemporaryDirectory() as cache:
         fresh = tbm.fingerprint(tbm.Testbed(tbm.TestbedConfig.quick(), 0, 0.0, cache, progress=False))
     ref = committed()

@@ -16,7 +16,7 @@ def cli(*args):
     return subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, HF_HUB_OFFLINE='1'))
 
 @pytest.fixture(scope='module')
-def quick(tmp_path_factory):
+def quick(tmp_path_factory, quick_sweep):
     out = tmp_path_factory.mktemp('resm3h')
     r = cli('run', '--quick', '--out', out, '--cache', CACHE, '--no-progress')
     assert r.returncode == 0, r.stderr[-3000:]
