@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_io.ipynb #84b5dc67
 from __future__ import annotations
-import contextlib, json, math, os, re, shutil, struct, tempfile, time, zipfile
+import contextlib, json, math, os, re, shutil, struct, tempfile, time, warnings, zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Mapping, NamedTuple, Optional, Sequence
@@ -12,8 +12,8 @@ import torch
 
 # %% auto #0
 __all__ = ['IO_MOST', 'SPLIT_READ', 'EARLY_WRITEBACK', 'CheckpointError', 'TensorInfo', 'model_file', 'read_json',
-           'physical_memory', 'keep_freed_memory', 'read_at', 'write_at', 'Checkpoint', 'parse_size', 'start_writeback',
-           'SafetensorsWriter', 'remove_stale_temps', 'claim', 'atomic_folder', 'save_checkpoint']
+           'physical_memory', 'keep_freed_memory', 'read_at', 'write_at', 'host_empty', 'Checkpoint', 'parse_size',
+           'start_writeback', 'SafetensorsWriter', 'remove_stale_temps', 'claim', 'atomic_folder', 'save_checkpoint']
 
 # %% ../nbs/02_io.ipynb #1288570c
 class CheckpointError(ValueError):
@@ -162,6 +162,19 @@ def write_at(fd:int, buf, offset:int, most:int=IO_MOST):
         if n <= 0: raise OSError(f"wrote {done} of {len(mv)} bytes")
         done += n
 
+_PIN_REFUSED = []          # why page-locked memory was refused in this process, the first time (warned about once)
+
+def host_empty(shape, dtype:torch.dtype, pin:bool=False) -> torch.Tensor:
+    "An uninitialised CPU tensor: page-locked if `pin` and the system grants it, else ordinary memory (one warning per process)."
+    if pin:
+        try: return torch.empty(shape, dtype=dtype, pin_memory=True)
+        except RuntimeError as e:                  # no GPU, or the system would not lock more memory
+            if not _PIN_REFUSED:
+                _PIN_REFUSED.append(str(e))
+                warnings.warn(f"page-locked memory was refused ({str(e)[:150]}); reading into ordinary memory: the same values, "
+                              "slower copies to the GPU (set RESM_PIN_MEMORY=0 to not ask)", stacklevel=2)
+    return torch.empty(shape, dtype=dtype)
+
 # %% ../nbs/02_io.ipynb #5c0e3102
 class Checkpoint:
     "Lazy, read-only view of the tensors of a Hugging Face model folder, read one at a time by name."
@@ -253,7 +266,7 @@ class Checkpoint:
         if pin and not torch.cuda.is_available(): raise ValueError(f"rows of {name}: pin=True (page-locked memory) needs a CUDA GPU")
         if info.file in self._bins:
             t = self._bins[info.file][name][a:b]
-            return t.pin_memory() if pin else t.clone()
+            return host_empty(t.shape, t.dtype, True).copy_(t) if pin else t.clone()
         row = info.nbytes // n if n else 0
         return self._read(info, a * row, (b - a, *info.shape[1:]), pin)
 
@@ -287,7 +300,7 @@ class Checkpoint:
         nbytes = int(torch.Size(shape).numel()) * info.dtype.itemsize
         try:
             fd = self._fd(info.file)
-            t = torch.empty(shape, dtype=info.dtype, pin_memory=pin)     # read straight into the tensor: no zero-filled bytes to copy from
+            t = host_empty(shape, info.dtype, pin)      # read straight into the tensor: no zero-filled bytes to copy from
             got = read_at(fd, t.reshape(-1).view(torch.uint8).numpy(), info.offset + start) if nbytes else 0
         except OSError as e: raise CheckpointError(f"{info.file}: cannot read tensor {info.name} ({e})") from None
         except (MemoryError, RuntimeError):           # torch's allocator raises RuntimeError when it cannot allocate
