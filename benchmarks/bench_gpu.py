@@ -13,7 +13,8 @@ One command reproduces the GPU figures wherever a GPU is present (issue 16):
    three experts = base + seeded noise) at reduced depths: for each depth and method, `resm-merge` in a child
    process (wall time, peak RSS from wait4, peak GPU memory from the child), and the time to read all inputs
    once. The time of a 32-layer model is extrapolated linearly from two depths: per-layer time t(d2) − t(d1)
-   over d2 − d1, plus the fixed part (embeddings, LM head, start-up).
+   over d2 − d1, plus the fixed part (embeddings, LM head, start-up). "merge alone" is `engine.merge` timed inside
+   the child (without Python's and torch's start and CUDA's first use), at the row's last depth.
 
 Prints a Markdown table on stdout (rows also on stderr as they are measured); never a pass/fail test.
 `--device cpu` runs the same script without a GPU (for trying it at small shapes: `--shape mini`).
@@ -193,8 +194,8 @@ def main():
         say(f'| | {m} | {max_diff(o / "cpu", o / "dev"):.2e} | {"yes" if digest(o / "dev") == digest(o / "dev2") else "NO"} | {vs} |')
     # 2. time and memory at the big shape, two depths
     say(''); say('| method | ' + ' | '.join(f'depth {d}: s' for d in a.depths) + f' | per layer s | {a.layers} layers s (extrap.) | '
-                 'peak GPU GB | peak RSS GB | read-once s (depth ' + str(a.depths[-1]) + ') |')
-    say('|---|---|---|---|---|---|---|---|')
+                 'peak GPU GB | peak RSS GB | read-once s (depth ' + str(a.depths[-1]) + ') | merge alone s |')
+    say('|---|---|---|---|---|---|---|---|---|')
     runs, read = {}, None
     for d in a.depths:
         inputs = checkpoints(work, shaped(a.shape, d), a.device)
@@ -220,16 +221,16 @@ def main():
         t1, t2 = runs[(m, d1)]['wall'], runs[(m, d2)]['wall']
         per = (t2 - t1) / (d2 - d1); fixed = t1 - per * d1
         rss = max(runs[(m, d)]['rss_mb'] for d in a.depths) / 1024
-        say(f'| {m} | {t1:.1f} | {t2:.1f} | {per:.1f} | {fixed + per * a.layers:.0f} | {gpu([runs[(m, d)] for d in a.depths])} | {rss:.1f} | {read:.1f} |')
+        say(f'| {m} | {t1:.1f} | {t2:.1f} | {per:.1f} | {fixed + per * a.layers:.0f} | {gpu([runs[(m, d)] for d in a.depths])} | {rss:.1f} | {read:.1f} | {runs[(m, d2)]["seconds"]:.1f} |')
     for m in a.once:
         r = runs[(m, d1)]
-        say(f'| {m} (baseline, depth {d1} only) | {r["wall"]:.1f} | - | - | - | {gpu([r])} | {r["rss_mb"] / 1024:.1f} | {read:.1f} |')
+        say(f'| {m} (baseline, depth {d1} only) | {r["wall"]:.1f} | - | - | - | {gpu([r])} | {r["rss_mb"] / 1024:.1f} | {read:.1f} | {r["seconds"]:.1f} |')
     for m in a.no_writeback:
         r = runs[(m, 'no-wb')]
-        say(f'| {m}, io.EARLY_WRITEBACK = False (depth {d2} only) | - | {r["wall"]:.1f} | - | - | {gpu([r])} | {r["rss_mb"] / 1024:.1f} | {read:.1f} |')
+        say(f'| {m}, io.EARLY_WRITEBACK = False (depth {d2} only) | - | {r["wall"]:.1f} | - | - | {gpu([r])} | {r["rss_mb"] / 1024:.1f} | {read:.1f} | {r["seconds"]:.1f} |')
     for m in a.unpinned:
         r = runs[(m, 'unpinned')]
-        say(f'| {m}, RESM_PIN_MEMORY=0 (depth {d1} only) | {r["wall"]:.1f} | - | - | - | {gpu([r])} | {r["rss_mb"] / 1024:.1f} | {read:.1f} |')
+        say(f'| {m}, RESM_PIN_MEMORY=0 (depth {d1} only) | {r["wall"]:.1f} | - | - | - | {gpu([r])} | {r["rss_mb"] / 1024:.1f} | {read:.1f} | {r["seconds"]:.1f} |')
     print('\n'.join(lines), flush=True); lines.clear()        # the merge tables before the (longer) analysis
     if a.analyze: analysis(work, a, small, checkpoints(work, shaped(a.shape, d1), a.device), say); print('\n'.join(lines))
 

@@ -2,8 +2,9 @@
 # Issue 16's GPU checks in one command, most important first, each under its own time limit (about 8 minutes in all):
 #   bash benchmarks/gpu_session.sh            # logs in $OUT (the device tool's folder) or /tmp/gpu-session
 # 1. bench_gpu.py: agreement with the CPU and determinism (small shape), then task arithmetic and RESM (svd: fast)
-#    at Llama-3-8B shapes, depths 1 and 3, extrapolated to 32 layers, with the read-once time; both again at depth 1
-#    with RESM_PIN_MEMORY=0 (inputs not pinned: the gain of pinned reads side by side); resm-analyze at depth 1.
+#    at Llama-3-8B shapes, depths 1 and 3, extrapolated to 32 layers, with the read-once time; both again at depth 3
+#    with io.EARLY_WRITEBACK off (the gain of early writeback side by side; pinned reads were timed so in the fourth
+#    run, `--unpinned`); resm-analyze at depth 1.
 # 2. The notebooks' `gpu` cells (02_io, 07_driver, 08_engine, 16_analyze), if nbdev is importable or its wheels are in .whl/.
 # 3. profile_engine.py: a cProfile of task arithmetic and RESM (svd: fast) at depth 1 (where the time goes).
 set -o pipefail
@@ -12,7 +13,7 @@ export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/card.txt"
 python3 -c "import torch, sys; print('torch', torch.__version__, 'python', sys.version.split()[0])" | tee -a "$out/card.txt"
 timeout "${BENCH_S:-420}" python3 benchmarks/bench_gpu.py --methods task_arithmetic resm:svd=fast --once \
-    --unpinned task_arithmetic resm:svd=fast --analyze \
+    --no-writeback task_arithmetic resm:svd=fast --analyze \
     --workdir "${WORKDIR:-/tmp/bench-gpu}" 2>&1 | tee "$out/bench_gpu.log"
 echo "bench_gpu: exit $?"
 if ! python3 -c "import nbdev, execnb" 2>/dev/null && ls .whl/*.whl >/dev/null 2>&1; then
