@@ -197,6 +197,8 @@ def main():
                  'peak GPU GB | peak RSS GB | read-once s (depth ' + str(a.depths[-1]) + ') | merge alone s |')
     say('|---|---|---|---|---|---|---|---|---|')
     runs, read = {}, None
+    variants = [(a.no_writeback, a.depths[-1], 'io.EARLY_WRITEBACK = False', {'BENCH_NO_WRITEBACK': '1'}),
+                (a.unpinned, a.depths[0], 'RESM_PIN_MEMORY=0', {'RESM_PIN_MEMORY': '0'})]
     for d in a.depths:
         inputs = checkpoints(work, shaped(a.shape, d), a.device)
         if d == a.depths[-1]:
@@ -207,14 +209,11 @@ def main():
             r = runs[(m, d)]                                          # every figure as soon as measured (a time limit loses only the rest)
             print(f'  {m} at depth {d}: {r["wall"]:.1f} s, peak GPU {r.get("gpu_peak_gb") or 0:.1f} GB, peak RSS {r["rss_mb"] / 1024:.1f} GB',
                   file=sys.stderr, flush=True)
-        for m in (a.no_writeback if d == a.depths[-1] else []):
-            runs[(m, 'no-wb')] = r = merge_child(inputs, m, work / f'out-{m}-nowb', a.device, env={'BENCH_NO_WRITEBACK': '1'})
-            shutil.rmtree(work / f'out-{m}-nowb', ignore_errors=True)
-            print(f'  {m} at depth {d}, no early writeback: {r["wall"]:.1f} s, peak RSS {r["rss_mb"] / 1024:.1f} GB', file=sys.stderr, flush=True)
-        for m in (a.unpinned if d == a.depths[0] else []):
-            runs[(m, 'unpinned')] = r = merge_child(inputs, m, work / f'out-{m}-unpinned', a.device, env={'RESM_PIN_MEMORY': '0'})
-            shutil.rmtree(work / f'out-{m}-unpinned', ignore_errors=True)
-            print(f'  {m} at depth {d}, RESM_PIN_MEMORY=0: {r["wall"]:.1f} s, peak RSS {r["rss_mb"] / 1024:.1f} GB', file=sys.stderr, flush=True)
+        for methods, at, label, env in variants:                      # the side-by-side runs with one setting off
+            for m in (methods if d == at else []):
+                runs[(m, label)] = r = merge_child(inputs, m, work / f'out-{m}-variant', a.device, env=env)
+                shutil.rmtree(work / f'out-{m}-variant', ignore_errors=True)
+                print(f'  {m} at depth {d}, {label}: {r["wall"]:.1f} s, peak RSS {r["rss_mb"] / 1024:.1f} GB', file=sys.stderr, flush=True)
     d1, d2 = a.depths
     gpu = lambda rs: '-' if not a.device.startswith('cuda') else f"{max(r['gpu_peak_gb'] for r in rs):.1f}"
     for m in a.methods:
@@ -225,12 +224,11 @@ def main():
     for m in a.once:
         r = runs[(m, d1)]
         say(f'| {m} (baseline, depth {d1} only) | {r["wall"]:.1f} | - | - | - | {gpu([r])} | {r["rss_mb"] / 1024:.1f} | {read:.1f} | {r["seconds"]:.1f} |')
-    for m in a.no_writeback:
-        r = runs[(m, 'no-wb')]
-        say(f'| {m}, io.EARLY_WRITEBACK = False (depth {d2} only) | - | {r["wall"]:.1f} | - | - | {gpu([r])} | {r["rss_mb"] / 1024:.1f} | {read:.1f} | {r["seconds"]:.1f} |')
-    for m in a.unpinned:
-        r = runs[(m, 'unpinned')]
-        say(f'| {m}, RESM_PIN_MEMORY=0 (depth {d1} only) | {r["wall"]:.1f} | - | - | - | {gpu([r])} | {r["rss_mb"] / 1024:.1f} | {read:.1f} | {r["seconds"]:.1f} |')
+    for methods, at, label, _ in variants:
+        for m in methods:
+            r = runs[(m, label)]
+            t1s, t2s = (f'{r["wall"]:.1f}', '-') if at == d1 else ('-', f'{r["wall"]:.1f}')
+            say(f'| {m}, {label} (depth {at} only) | {t1s} | {t2s} | - | - | {gpu([r])} | {r["rss_mb"] / 1024:.1f} | {read:.1f} | {r["seconds"]:.1f} |')
     print('\n'.join(lines), flush=True); lines.clear()        # the merge tables before the (longer) analysis
     if a.analyze: analysis(work, a, small, checkpoints(work, shaped(a.shape, d1), a.device), say); print('\n'.join(lines))
 

@@ -36,7 +36,7 @@ def main():
         pr.enable(); merge(cfg, out, overwrite=True, device=a.device, progress=False); sync(); pr.disable()
         print(f'== {method} on {a.device}, depth {a.depth}: {time.perf_counter() - t:.1f} s', flush=True)
         s = io.StringIO(); pstats.Stats(pr, stream=s).sort_stats('tottime').print_stats(a.top)
-        print(s.getvalue().split('ncalls', 1)[-1].join(['ncalls', '']) if 'ncalls' in s.getvalue() else s.getvalue(), flush=True)
+        text = s.getvalue(); print(text[max(0, text.find('ncalls')):], flush=True)        # the table, without pstats' preamble
 
 if __name__ == '__main__':
     main()
