@@ -418,9 +418,9 @@ def tables(stats:Sequence[dict], names:Sequence[str], rp:dict) -> dict:
 # %% ../nbs/16_analyze.ipynb #24c78f38
 def _checkpoint_blocks(key:str, base, experts:Sequence, shape:tuple, axis:int, step:int, dev) -> TaskBlocks:
     "The task vectors of tensor `key`, read from the checkpoints block by block (`io.Checkpoint.rows` and `.columns`)."
-    srcs = [base, *experts]
+    srcs, pin = [base, *experts], pins(dev)
     def part(j, a, b):                                                 # rows as the merge driver reads them; columns of the first shape[0] rows
-        return srcs[j].rows(key, a, b, pin=pins(dev)) if axis == 0 else srcs[j].columns(key, a, b, rows=shape[0])
+        return srcs[j].rows(key, a, b, pin=pin) if axis == 0 else srcs[j].columns(key, a, b, rows=shape[0])
     where = 'rows' if axis == 0 else 'columns'
     def get(a, b):
         bt = part(0, a, b).to(dev, torch.float32, non_blocking=True); check_finite(bt, f"{key} (base, {where} {a}:{b})")
@@ -437,7 +437,7 @@ def analyze(config, device:str='auto', progress:bool=True, k_sd:float=3.0, chunk
     t0 = time.time()
     keep_freed_memory()                                       # freed tensors stay in the heap: no page faults per block (02_io)
     cfg, names, rp = analysis_config(config)
-    dev = pick_device(device)
+    dev = pick_device(device); pin = pins(dev)             # inputs read into pinned memory on a GPU
     base = Checkpoint(cfg.base)
     experts = [Checkpoint(p) for p in cfg.experts]
     rows = check_inputs(base, experts, cfg.shared_vocab)
@@ -450,7 +450,7 @@ def analyze(config, device:str='auto', progress:bool=True, k_sd:float=3.0, chunk
     def load(k):
         if plan(k)[3]: return None                                     # read block by block, later
         n = rows.get(k)
-        b, es = _whole(base, k, pins(dev)), [_whole(e, k, pins(dev)) for e in experts]      # pinned on a GPU (07_driver)
+        b, es = _whole(base, k, pin), [_whole(e, k, pin) for e in experts]      # pinned on a GPU (07_driver)
         return (b, es) if n is None else (b[:n], [e[:n] for e in es])
     blocked = []
     def one(k, x):
