@@ -11,9 +11,12 @@ as it is measured); never a pass/fail test.
     python benchmarks/bench_engine.py --sizes 50M 200M --peers /path/to/peers/bin/python --workdir /tmp/bench
     python benchmarks/bench_engine.py --sizes 200M --methods tsvm tsvm:svd=fast resm resm:svd=fast --peers ...
 
-A method may carry parameters, `name:key=value,...` (as in `tsvm:svd=fast`).
+A method may carry parameters, `name:key=value,...` (as in `tsvm:svd=fast`). With `--repeat N` each method runs N
+times, ours and the peer's alternately (so that drift of the machine, its page cache or its clock, falls on both
+alike); the table gives medians, the range of the N runs and the range of the N paired ratios.
 """
 import argparse, json, os, re, shutil, subprocess, sys, tempfile, time
+from statistics import median
 from pathlib import Path
 import torch, yaml
 from resm_nb.io import Checkpoint, SafetensorsWriter, atomic_folder
@@ -84,6 +87,15 @@ def run(cmd, env=None):
     secs, _, rss, out = child(cmd, env)
     return secs, rss, out
 
+def spread(xs, fmt='.1f') -> str:
+    "` (N runs: lo-hi)` for several runs, '' for one."
+    return f" ({len(xs)} runs: {min(xs):{fmt}}-{max(xs):{fmt}})" if len(xs) > 1 else ''
+
+def ratio_note(ours, theirs) -> str:
+    "ours/theirs time as medians, with the range of the paired (interleaved) ratios when there are several runs."
+    r = [a / b for a, b in zip(ours, theirs)]
+    return f"ours/theirs time {median(ours) / median(theirs):.2f}" + (f" (paired {min(r):.2f}-{max(r):.2f})" if len(r) > 1 else '')
+
 def read_once(paths):
     "Seconds to read every tensor of every input once with the engine's reader."
     t0 = time.perf_counter()
@@ -119,6 +131,7 @@ def main():
     ap.add_argument('--threads', type=int, default=None)
     ap.add_argument('--device', default='auto')
     ap.add_argument('--no-fusion-bench', action='store_true', help='skip FusionBench (it holds four models in memory)')
+    ap.add_argument('--repeat', type=int, default=1, help='runs of each tool and method, ours and the peer alternately (medians)')
     a = ap.parse_args()
     work = Path(a.workdir or tempfile.mkdtemp(prefix='resm-bench-'))
     exe = shutil.which('resm-merge', path=str(Path(sys.executable).parent)) or 'resm-merge'
@@ -147,12 +160,8 @@ def main():
             out = d/f'out-resm-{tag}'
             cmd = [exe, str(d/f'{tag}.yml'), str(out), '--overwrite', '--no-progress', '--device', a.device]
             if a.threads: cmd += ['--threads', str(a.threads)]
-            secs, rss, log = run(cmd)
-            m = re.search(r'\(reading ([\d.]+) s\)', log)
-            share = f"{float(m[1]) / secs:.0%}" if m else '?'
-            rows.append(f"| {size} | {n_params/1e6:.0f}M | resm_nb | {method} | {secs:.1f} | {rss:.0f} | {share} | |")
-            print(rows[-1], file=sys.stderr, flush=True)
-            if a.peers and method in ('task_arithmetic', 'ties'):
+            peer = a.peers and method in ('task_arithmetic', 'ties')
+            if peer:
                 mk = Path(a.peers).parent/'mergekit-yaml'
                 mcfg = {'merge_method': method, 'base_model': str(d/'base'), 'dtype': 'bfloat16',
                         'models': [{'model': str(p), 'parameters': {'weight': 1.0, **params[method]}} for p in inputs[1:]]}
@@ -161,20 +170,34 @@ def main():
                 env = dict(os.environ, HF_HUB_OFFLINE='1', PYTHONPATH='', **limit)
                 mcmd = [str(mk), str(d/f'mk-{method}.yml'), str(d/f'out-mk-{method}'), '--quiet', '--allow-crimes']
                 if a.threads: mcmd += ['-j', str(a.threads)]
-                secs_m, rss_m, _ = run(mcmd, env)
+            ours, theirs = [], []                       # (seconds, peak RSS MB, log) of each run, interleaved
+            for _ in range(a.repeat):
+                if out.exists(): shutil.rmtree(out)
+                ours.append(run(cmd))
+                if peer:
+                    if (d/f'out-mk-{method}').exists(): shutil.rmtree(d/f'out-mk-{method}')   # the same work each run
+                    theirs.append(run(mcmd, env))
+            secs = [r[0] for r in ours]
+            m = re.search(r'\(reading ([\d.]+) s\)', ours[-1][2])
+            share = f"{float(m[1]) / secs[-1]:.0%}" if m else '?'
+            rows.append(f"| {size} | {n_params/1e6:.0f}M | resm_nb | {method} | {median(secs):.1f}{spread(secs)} | {max(r[1] for r in ours):.0f} | {share} | |")
+            print(rows[-1], file=sys.stderr, flush=True)
+            if peer:
+                secs_m = [r[0] for r in theirs]
                 diff = max(float((Checkpoint(out)[k].float() - Checkpoint(d/f'out-mk-{method}')[k].float()).abs().max()) for k in Checkpoint(out))
-                rows.append(f"| {size} | {n_params/1e6:.0f}M | mergekit 0.1.5 | {method} | {secs_m:.1f} | {rss_m:.0f} | - | "
-                            f"ours/theirs time {secs/secs_m:.2f}; max |Δ| {diff:.2g} (bf16 compute there) |")
+                rows.append(f"| {size} | {n_params/1e6:.0f}M | mergekit 0.1.5 | {method} | {median(secs_m):.1f}{spread(secs_m)} | {max(r[1] for r in theirs):.0f} | - | "
+                            f"{ratio_note(secs, secs_m)}; max |Δ| {diff:.2g} (bf16 compute there) |")
                 print(rows[-1], file=sys.stderr, flush=True)
             if a.peers and name == 'tsvm' and not a.no_fusion_bench:        # FusionBench runs once per size, for every TSV-M variant
                 if size not in fb:
                     (d/'fb.py').write_text(FB)
-                    fb[size] = run([a.peers, str(d/'fb.py'), *map(str, inputs), str(d/'out-fb')], dict(os.environ, PYTHONPATH='', **limit))[:2]
-                secs_f, rss_f = fb[size]
-                ours, theirs = Checkpoint(out), Checkpoint(d/'out-fb')
-                diff = max(float((ours[k].float() - theirs[k].float()).abs().max()) for k in ours)
-                rows.append(f"| {size} | {n_params/1e6:.0f}M | FusionBench 0.2.33 | tsvm (against {method}) | {secs_f:.1f} | {rss_f:.0f} | - | "
-                            f"ours/theirs time {secs/secs_f:.2f}; max |Δ| {diff:.2g} (fp32 outputs) |")
+                    fb[size] = [run([a.peers, str(d/'fb.py'), *map(str, inputs), str(d/'out-fb')], dict(os.environ, PYTHONPATH='', **limit))[:2]
+                                for _ in range(a.repeat)]
+                secs_f = [r[0] for r in fb[size]]
+                c_ours, c_fb = Checkpoint(out), Checkpoint(d/'out-fb')
+                diff = max(float((c_ours[k].float() - c_fb[k].float()).abs().max()) for k in c_ours)
+                rows.append(f"| {size} | {n_params/1e6:.0f}M | FusionBench 0.2.33 | tsvm (against {method}) | {median(secs_f):.1f}{spread(secs_f)} | "
+                            f"{max(r[1] for r in fb[size]):.0f} | - | {ratio_note(secs, secs_f)}; max |Δ| {diff:.2g} (fp32 outputs) |")
                 print(rows[-1], file=sys.stderr, flush=True)
     print('\n'.join(rows))
 
