@@ -17,8 +17,8 @@ from .methods import MergeMethod
 from .registry import get_method
 
 # %% auto #0
-__all__ = ['ROW_BLOCK_BYTES', 'MergeResult', 'StateDict', 'MergeInputError', 'check_inputs', 'merge_one', 'pins', 'merge_sources',
-           'merge_state_dicts', 'merge_tensor', 'pick_device']
+__all__ = ['CPU_TILE', 'ROW_BLOCK_BYTES', 'MAP_INPUTS', 'MergeResult', 'StateDict', 'MergeInputError', 'check_inputs',
+           'merge_one', 'pins', 'maps', 'merge_sources', 'merge_state_dicts', 'merge_tensor', 'pick_device']
 
 # %% ../nbs/07_driver.ipynb #92794db5
 class MergeResult(NamedTuple):
@@ -86,22 +86,33 @@ def check_inputs(base, experts:Sequence, shared_vocab:bool=False) -> dict:
     return rows
 
 # %% ../nbs/07_driver.ipynb #a14434ba
+CPU_TILE = 2**18               # entries per input in one tile of an entry-by-entry merge on the CPU (1 MiB in fp32)
+
 def merge_one(m:MergeMethod, base:torch.Tensor, experts:Sequence[torch.Tensor], p:Mapping, key:str='tensor', ctx=None,
-              device=None, out_dtype:Optional[torch.dtype]=None) -> MergeResult:
-    "Merge one tensor with method `m` and resolved parameters `p`, in fp32 on `device`; cast once to `out_dtype` (default: the base's)."
+              device=None, out_dtype:Optional[torch.dtype]=None, rows:Optional[tuple]=None) -> MergeResult:
+    "Merge one tensor (rows a:c of it: `rows`) with method `m` and resolved parameters `p`, in fp32 on `device`; cast once to `out_dtype` (default: the base's)."
+    where = lambda what: f"{key} ({what})" if rows is None else f"{key} ({what}, rows {rows[0]}:{rows[1]})"
     if not base.is_floating_point():
         if all(torch.equal(base, e) for e in experts): return MergeResult(base, {})
         raise MergeInputError(f"{key}: non-floating tensor ({base.dtype}) differs between base and experts; cannot merge it")
-    dev = device or base.device
+    dev, od = torch.device(device or base.device), out_dtype or base.dtype
+    if m.rowwise and dev.type == 'cpu' and base.dim() >= 1 and base.numel() > CPU_TILE:
+        step, (n, a0) = max(1, CPU_TILE // max(1, base[0].numel())), (base.shape[0], rows[0] if rows else 0)
+        if step < n:                                 # in tiles of whole rows (see above); rowwise methods report nothing
+            out = torch.empty(base.shape, dtype=od)
+            for a in range(0, n, step):
+                c = min(a + step, n)
+                out[a:c] = merge_one(m, base[a:c], [e[a:c] for e in experts], p, key, ctx, dev, od, (a0 + a, a0 + c)).tensor
+            return MergeResult(out, {})
     b32 = base.to(dev, torch.float32, non_blocking=True)     # non-blocking: a GPU converts after the copy (see The loop)
-    check_finite(b32, f"{key} (base)")
+    check_finite(b32, where('base'))
     es = []
     for i, e in enumerate(experts):                 # fp32 (exactly what arithmetic with the fp32 base computes): fast checks
-        e = e.to(dev, torch.float32, non_blocking=True); check_finite(e, f"{key} (expert {i})"); es.append(e)
+        e = e.to(dev, torch.float32, non_blocking=True); check_finite(e, where(f'expert {i}')); es.append(e)
     out = m(b32, es, p, key, ctx)
     t, info = out if isinstance(out, tuple) else (out, {})
-    check_finite(t, f"{key}: result of {m.name}")
-    return MergeResult(t.to(out_dtype or base.dtype), info)
+    check_finite(t, (key if rows is None else f'{key} (rows {rows[0]}:{rows[1]})') + f': result of {m.name}')
+    return MergeResult(t.to(od), info)
 
 # %% ../nbs/07_driver.ipynb #f6694825
 def _stream(keys:Sequence, load:Callable, fn:Callable, prefetch:int=1):
@@ -125,19 +136,28 @@ def _row_step(shape, T:int, block_bytes:int) -> int:
     row = int(torch.Size(shape[1:]).numel())
     return max(1, block_bytes // (4 * (T + 1) * max(1, row)))
 
-def _rows(src, k:str, a:int, b:int, pin:bool=False) -> torch.Tensor:
-    "Rows a:b of tensor `k` of a source: read alone where the source can (`Checkpoint.rows`, pinned if `pin`), else sliced."
+def _rows(src, k:str, a:int, b:int, pin:bool=False, mapped:bool=False) -> torch.Tensor:
+    "Rows a:b of tensor `k` of a source: alone where the source can (`Checkpoint.rows`, pinned if `pin`; `Checkpoint.mapped` if `mapped`), else sliced."
     if not hasattr(src, 'rows'): return src[k][a:b]
-    return src.rows(k, a, b, pin=True) if pin else src.rows(k, a, b)
+    if pin: return src.rows(k, a, b, pin=True)
+    return src.mapped(k, a, b) if mapped and hasattr(src, 'mapped') else src.rows(k, a, b)
 
-def _whole(src, k:str, pin:bool=False) -> torch.Tensor:
-    "Tensor `k` of a source, read into pinned memory if `pin` and the source can (a tensor of at least one dimension)."
-    if pin and hasattr(src, 'rows') and len(shape := src.info(k).shape) >= 1: return src.rows(k, 0, shape[0], pin=True)
+def _whole(src, k:str, pin:bool=False, mapped:bool=False) -> torch.Tensor:
+    "Tensor `k` of a source: read into pinned memory if `pin`, mapped if `mapped`, where the source can (a tensor of at least one dimension)."
+    if hasattr(src, 'rows') and len(shape := src.info(k).shape) >= 1:
+        if pin: return src.rows(k, 0, shape[0], pin=True)
+        if mapped and hasattr(src, 'mapped'): return src.mapped(k)
     return src[k]
 
 def pins(device) -> bool:
     "Whether the driver reads inputs into pinned memory for `device`: on a CUDA device, unless `RESM_PIN_MEMORY=0`."
     return torch.device(device).type == 'cuda' and os.environ.get('RESM_PIN_MEMORY', '1').strip() != '0'
+
+MAP_INPUTS = True              # map the inputs of a merge on the CPU (`RESM_MAP_INPUTS=0` turns it off too)
+
+def maps(device) -> bool:
+    "Whether the driver maps its inputs (`Checkpoint.mapped`) instead of reading copies: on the CPU, unless `RESM_MAP_INPUTS=0`."
+    return MAP_INPUTS and torch.device(device).type == 'cpu' and os.environ.get('RESM_MAP_INPUTS', '1').strip() != '0'
 
 # %% ../nbs/07_driver.ipynb #f0f481be
 def merge_sources(m:MergeMethod, p:Mapping, base, experts:Sequence, write:Callable, device=None,
@@ -145,7 +165,7 @@ def merge_sources(m:MergeMethod, p:Mapping, base, experts:Sequence, write:Callab
                   block_bytes:int=ROW_BLOCK_BYTES) -> tuple:
     "Merge every tensor of source `base` with the `experts` sources into `write(name, tensor)`; return (choices per tensor, seconds spent reading)."
     dev, rows, read_s = torch.device(device or 'cpu'), rows or {}, [0.0]
-    T, kw, pin = len(experts), m.kwargs(p), pins(device or 'cpu')
+    T, kw, pin, mapped = len(experts), m.kwargs(p), pins(device or 'cpu'), maps(device or 'cpu')
     run_stats = m.stats is not None and (m.needs_stats is None or m.needs_stats(**kw))
     def prep(k):
         "The method's `prepare` for tensor `k` in blocks (what passes over the blocks find first), or None."
@@ -160,14 +180,14 @@ def merge_sources(m:MergeMethod, p:Mapping, base, experts:Sequence, write:Callab
         return None if blocked(k) else read_whole(k)                   # None: read block by block in `merge`
     def read_whole(k):
         s = time.perf_counter()
-        b, es = _whole(base, k, pin), [_whole(e, k, pin) for e in experts]
+        b, es = _whole(base, k, pin, mapped), [_whole(e, k, pin, mapped) for e in experts]
         read_s[0] += time.perf_counter() - s
         n = rows.get(k)
         return (b, es) if n is None else (b, [e[:n] for e in es], n)
     def cut(x): return (x[0], x[1]) if len(x) == 2 else (x[0][:x[2]], x[1])
     def read(k, a, c):
         s = time.perf_counter()
-        b, es = _rows(base, k, a, c, pin), [_rows(e, k, a, c, pin) for e in experts]
+        b, es = _rows(base, k, a, c, pin, mapped), [_rows(e, k, a, c, pin, mapped) for e in experts]
         read_s[0] += time.perf_counter() - s
         return b, es
     def span(k):
@@ -205,7 +225,7 @@ def merge_sources(m:MergeMethod, p:Mapping, base, experts:Sequence, write:Callab
         if ctx is None and not m.rowwise: return merge(k, read_whole(k))   # the passes found it needs the whole tensor after all
         out = torch.empty(i.shape, dtype=od)
         for (a, c), (b, es) in blocks(k, n, step):
-            out[a:c] = merge_one(m, b, es, p, f'{k} (rows {a}:{c})', ctx, dev, od).tensor.cpu()
+            out[a:c] = merge_one(m, b, es, p, k, ctx, dev, od, (a, c)).tensor.cpu()
         if n < N: out[n:] = _rows(base, k, n, N).to(od)                  # the base keeps the rows it alone has
         return out, getattr(ctx, 'info', {})
     def merge(k, x):

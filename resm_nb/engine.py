@@ -14,7 +14,7 @@ import torch, yaml
 import resm_nb
 from .io import Checkpoint, SafetensorsWriter, atomic_folder, keep_freed_memory, model_file, parse_size, read_json
 from .registry import get_method
-from .driver import check_inputs, merge_sources, pick_device
+from .driver import check_inputs, maps, merge_sources, pick_device
 
 # %% auto #0
 __all__ = ['TOKENIZER_FILES', 'MergeConfigError', 'MergeConfig', 'read_config', 'load_config', 'MergeReport', 'merge', 'CLIHelp',
@@ -148,7 +148,7 @@ def load_config(config, root=None) -> MergeConfig:
 # %% ../nbs/08_engine.ipynb #4bb6ff1d
 @dataclass
 class MergeReport:
-    "What a merge did: output folder, time, peak memory, tensors, bytes, time spent reading, device, method choices."
+    "What a merge did: output folder, time, peak memory, tensors, bytes, time spent reading (or mapping: `mapped`), device, method choices."
     out: Path
     seconds: float
     peak_rss_mb: float
@@ -157,9 +157,11 @@ class MergeReport:
     read_seconds: float
     device: str
     info: dict
+    mapped: bool = False          # inputs mapped (07_driver's `maps`): read as the merge touches them, not counted
     def __str__(self):
+        how = 'inputs mapped, read as used' if self.mapped else f"reading {self.read_seconds:.1f} s"
         return (f"merged {self.tensors} tensors into {self.out} in {self.seconds:.1f} s on {self.device} "
-                f"(reading {self.read_seconds:.1f} s), {self.bytes_written / 1e6:.1f} MB written, peak RSS {self.peak_rss_mb:.0f} MB")
+                f"({how}), {self.bytes_written / 1e6:.1f} MB written, peak RSS {self.peak_rss_mb:.0f} MB")
 
 # %% ../nbs/08_engine.ipynb #c739bc00
 def _peak_rss_mb() -> float:
@@ -240,7 +242,7 @@ def merge(config, out, overwrite:bool=False, device:str='auto', threads:Optional
         except BaseException:
             w.abort(); raise
         _write_side_files(cfg, tmp, side, m, dev, infos, rows)
-    rep = MergeReport(out, time.time() - t0, _peak_rss_mb(), len(plan), written[0], read_s, str(dev), infos)
+    rep = MergeReport(out, time.time() - t0, _peak_rss_mb(), len(plan), written[0], read_s, str(dev), infos, maps(dev))
     return rep
 
 # %% ../nbs/08_engine.ipynb #7e0f24cd

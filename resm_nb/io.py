@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_io.ipynb #84b5dc67
 from __future__ import annotations
-import contextlib, json, math, os, re, shutil, struct, tempfile, time, warnings, zipfile
+import contextlib, json, math, mmap, os, re, shutil, struct, tempfile, time, warnings, zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Mapping, NamedTuple, Optional, Sequence
@@ -269,6 +269,23 @@ class Checkpoint:
             return host_empty(t.shape, t.dtype, True).copy_(t) if pin else t.clone()
         row = info.nbytes // n if n else 0
         return self._read(info, a * row, (b - a, *info.shape[1:]), pin)
+
+    def mapped(self, name:str, a:int=0, b:Optional[int]=None) -> torch.Tensor:
+        "Rows `a:b` (default: all) of tensor `name` as a view of the file's pages, read as they are touched (see below)."
+        info = self.info(name)
+        n = info.shape[0] if info.shape else 1
+        b = n if b is None else b
+        if not (len(info.shape) >= 1 and 0 <= a <= b <= n):
+            raise CheckpointError(f"{info.file}: rows {a}:{b} of tensor {name} of shape {tuple(info.shape)} are out of range")
+        if info.file in self._bins: return self.rows(name, a, b)          # a copy
+        row = info.nbytes // n if n else 0
+        start, nbytes = info.offset + a * row, (b - a) * row
+        if nbytes == 0 or start % info.dtype.itemsize: return self.rows(name, a, b)
+        lo = start - start % mmap.ALLOCATIONGRANULARITY     # a map starts on a page
+        try: mm = mmap.mmap(self._fd(info.file), start + nbytes - lo, offset=lo, access=mmap.ACCESS_COPY)
+        except (OSError, ValueError) as e: raise CheckpointError(f"{info.file}: cannot map tensor {name} ({e})") from None
+        if hasattr(mm, 'madvise') and hasattr(mmap, 'MADV_WILLNEED'): mm.madvise(mmap.MADV_WILLNEED)   # read ahead now
+        return torch.frombuffer(mm, dtype=info.dtype, count=nbytes // info.dtype.itemsize, offset=start - lo).reshape(b - a, *info.shape[1:])
 
     def columns(self, name:str, a:int, b:int, rows:Optional[int]=None) -> torch.Tensor:
         "Columns `a:b` of 2-D tensor `name` (of its first `rows` rows; default all), read alone, one read per row: a fresh CPU tensor."
