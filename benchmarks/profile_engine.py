@@ -1,6 +1,7 @@
 """Where the time of one `resm-merge` goes: a cProfile of `engine.merge` on Llama-3-8B-shaped checkpoints (issue 16).
 
     python benchmarks/profile_engine.py --depth 1 --methods task_arithmetic resm:svd=fast     # on a GPU: about a minute
+    python benchmarks/profile_engine.py --device cpu --shape 50M --depth 8 --methods tsvm --threads 1 --workdir /tmp/pe50
 
 Builds (or reuses, with `bench_gpu.py`'s `--workdir`) a base and three experts of the 8B shape at `--depth` layers,
 times reading them once, then merges with each method on `--device` under cProfile and prints the functions that
@@ -22,8 +23,10 @@ def main():
     ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     ap.add_argument('--workdir', default='/tmp/bench-gpu', help="where the checkpoints are built (bench_gpu.py's, reused)")
     ap.add_argument('--top', type=int, default=15, help='how many functions to print per merge')
+    ap.add_argument('--threads', type=int, default=None, help="torch's CPU threads (default: torch's own)")
     a = ap.parse_args()
     warnings.filterwarnings('ignore', message='.*no tokenizer files')     # random checkpoints have none
+    if a.threads: torch.set_num_threads(a.threads)
     work = Path(a.workdir)
     ins = checkpoints(work, shaped(a.shape, a.depth), 'cuda' if a.device.startswith('cuda') else 'cpu')
     print(f'reading the inputs once: {read_once(ins):.2f} s', flush=True)
