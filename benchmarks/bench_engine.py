@@ -13,7 +13,8 @@ as it is measured); never a pass/fail test.
 
 A method may carry parameters, `name:key=value,...` (as in `tsvm:svd=fast`). With `--repeat N` each method runs N
 times, ours and the peer's alternately (so that drift of the machine, its page cache or its clock, falls on both
-alike); the table gives medians, the range of the N runs and the range of the N paired ratios.
+alike); the table gives medians, the range of the N runs and the range of the N paired ratios. FusionBench, which
+runs once per size for every TSV-M variant, runs its N times after ours (paired by order, not interleaved).
 """
 import argparse, json, os, re, shutil, subprocess, sys, tempfile, time
 from statistics import median
