@@ -3,7 +3,7 @@
     python benchmarks/profile_engine.py --depth 1 --methods task_arithmetic resm:svd=fast     # on a GPU: about a minute
     python benchmarks/profile_engine.py --device cpu --shape 50M --depth 8 --methods tsvm --threads 1 --workdir /tmp/pe50
 
-Builds (or reuses, with `bench_gpu.py`'s `--workdir`) a base and three experts of the 8B shape at `--depth` layers,
+Builds (or reuses, with `bench_gpu.py`'s `--workdir`) a base and three experts of `--shape` (default: Llama-3-8B's) at `--depth` layers,
 times reading them once, then merges with each method on `--device` under cProfile and prints the functions that
 took the most time of their own (host-to-device copies show up as `Tensor.to`, reads as `preadv`, the GPU's
 factorisations as `linalg_eigh`). A diagnostic that prints times; never a pass/fail test.
