@@ -55,6 +55,7 @@ def parser() -> argparse.ArgumentParser:
             a.add_argument('--sweep', action='store_true', help=f'the noise sweep {list(NOISE_SWEEP)}')
         else:
             a.add_argument('--figdir', default=None, help='where figures and tables are written (default: OUT/figures)')
+            a.add_argument('--noise', type=float, nargs='+', default=list(NOISE_SWEEP), help='noise levels of the noise sweep (noise 0 is always one)')
             a.add_argument('--sweep-seeds', type=int, default=1, help='seeds of the noise sweep (0..N-1)')
     return ap
 
@@ -163,7 +164,8 @@ def main(argv=None) -> int:
             if a.threads < 1: raise ValueError(f"--threads must be at least 1, got {a.threads}")
             torch.set_num_threads(a.threads); cfg.threads = a.threads
         if a.jobs < 1: raise ValueError(f"--jobs must be at least 1, got {a.jobs}")
-        noises = (NOISE_SWEEP if a.sweep else a.noise) if a.cmd == 'run' else NOISE_SWEEP
+        if a.cmd == 'run': noises = NOISE_SWEEP if a.sweep else tuple(dict.fromkeys(a.noise))
+        else: noises = tuple(sorted({0.0, *a.noise}))                                 # the sweep starts from noise 0
         check_run(a.seeds, noises)
         testbeds = ([(s, p) for s in range(a.seeds) for p in noises] if a.cmd == 'run'       # figures: seeds at noise 0, the sweep on seed 0
                     else list(dict.fromkeys([(s, 0.0) for s in range(a.seeds)] + [(s, p) for s in range(a.sweep_seeds) for p in noises])))
@@ -173,5 +175,5 @@ def main(argv=None) -> int:
         log(plan_line(cfg, testbeds, cache, Path(a.out), a.quick, a.fresh, a.jobs))
         build_all(cfg, testbeds, cache, a.fresh, not a.no_progress, log, a.jobs)
         if a.cmd == 'run': run(cfg, a.seeds, noises, a.out, False, not a.no_progress, log, cache=cache)
-        else: make_figures(study(cfg, a.seeds, NOISE_SWEEP, cache, False, not a.no_progress, log, sweep_seeds=a.sweep_seeds), figdir, log)
+        else: make_figures(study(cfg, a.seeds, noises, cache, False, not a.no_progress, log, sweep_seeds=a.sweep_seeds), figdir, log)
     return run_command('resm-3h', job, a.debug, f'the models trained so far are cached in {cache}, and a rerun resumes from there')[0]

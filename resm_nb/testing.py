@@ -10,7 +10,7 @@ from typing import Optional
 import torch
 
 # %% auto #0
-__all__ = ['tiny_llama_config', 'tiny_llama', 'shared_cache', 'cpu_kind']
+__all__ = ['TEST_SWEEP', 'tiny_llama_config', 'tiny_llama', 'shared_cache', 'cpu_kind']
 
 # %% ../nbs/01_testing.ipynb #c30f58d4
 def tiny_llama_config(vocab_size:int=64, hidden:int=16, layers:int=2, heads:int=4, kv_heads:int=2, inter:int=24, **kw):
@@ -40,6 +40,9 @@ def shared_cache() -> Path:
     "The testbed cache shared by one test run (`RESM_TEST_CACHE`), else a new temporary folder."
     p = os.environ.get('RESM_TEST_CACHE')
     return Path(p) if p else Path(tempfile.mkdtemp(prefix='resm3h-'))
+
+# %% ../nbs/01_testing.ipynb #8ecd723a
+TEST_SWEEP = (0.0, 0.3)        # the noise levels of the test run's sweep (the figures notebook, tests/test_testbed_cli.py)
 
 # %% ../nbs/01_testing.ipynb #13eef951
 def cpu_kind() -> str:

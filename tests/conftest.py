@@ -24,8 +24,9 @@ def _build_quick(noises) -> Path:
 
 # The quick models are trained on one thread each (their bits depend on the thread count), so a test that trains
 # them in its own process leaves the other cores idle. These fixtures build them first, in parallel processes
-# (seed 0, then the noise sweep that the figures need): 6 minutes instead of 10 on two cores. The models are the
-# same bits as a sequential build (tests/test_reproducible.py compares the two; 15_cli compares two parallel builds).
+# (seed 0, then the test run's noise sweep `TEST_SWEEP`, the sweep's two ends, that the figures need). The models
+# are the same bits as a sequential build (tests/test_reproducible.py compares the two; 15_cli compares two
+# parallel builds).
 @pytest.fixture(scope='session')
 def quick_testbed() -> Path:
     "The shared cache with the quick testbed of seed 0 at noise 0 built."
@@ -33,6 +34,6 @@ def quick_testbed() -> Path:
 
 @pytest.fixture(scope='session')
 def quick_sweep(quick_testbed) -> Path:
-    "The shared cache with the quick testbeds of seed 0 at every noise level of the sweep built."
-    from resm_nb.testbed import NOISE_SWEEP
-    return _build_quick(NOISE_SWEEP)
+    "The shared cache with the quick testbeds of seed 0 at the noise levels of the test run's sweep built."
+    from resm_nb.testing import TEST_SWEEP
+    return _build_quick(TEST_SWEEP)
