@@ -8,12 +8,15 @@ grouped-query k/v projections), on one device and thread count:
    the fast path: seconds each, their ratio, and the relative Frobenius difference of M; and, for reference, the
    core as FusionBench writes it (`torch.linalg.svd` of each matrix as it stands, wide ones included), which the
    exact path computes through the transposes of wide matrices (`lapack_svd`).
-`--solvers` first times the dense solvers themselves; `--accuracy` compares both paths with M computed in fp64.
+`--solvers` first times the dense solvers themselves; `--accuracy` compares both paths with M computed in fp64;
+`--lapack` (CPU) times the exact core with every SVD from scipy's LAPACK (OpenBLAS in scipy's wheels) instead of
+torch's (MKL in torch's x86 wheels): same algorithm (divide and conquer, `gesdd`), another library.
 Times are the fastest of `--repeat` runs after one warm-up (CPU: process time; CUDA: synchronised wall time).
 Prints a Markdown table; never a pass/fail test.
 
     python benchmarks/bench_svd.py --threads 1                 # Llama-shapes at hidden 1024 (the ~200M benchmark model)
     python benchmarks/bench_svd.py --hidden 4096 --device cuda --solvers --accuracy  # Llama-3-8B's shapes, on a GPU
+    python benchmarks/bench_svd.py --threads 1 --solvers --lapack    # the exact path's SVDs: torch's LAPACK or scipy's
 """
 import argparse, os, sys, time
 import torch
@@ -42,6 +45,37 @@ def as_written(taus, k:int) -> torch.Tensor:
     pol = lambda x: (lambda P, _, Qh: P @ Qh)(*torch.linalg.svd(x, full_matrices=False))
     return (pol(U) * s) @ pol(Vh)
 
+def scipy_svd(t:torch.Tensor) -> tuple:
+    "Thin SVD (U, σ, Vᵀ) of a CPU fp32 tensor by scipy's `gesdd` on its tall orientation, as torch tensors."
+    import scipy.linalg as sl
+    wide = t.shape[0] < t.shape[1]
+    U, s, Vh = map(torch.from_numpy, sl.svd((t.T if wide else t).numpy(), full_matrices=False, lapack_driver='gesdd', check_finite=False))
+    return (Vh.T, s, U.T) if wide else (U, s, Vh)
+
+def core_scipy(taus, k:int) -> torch.Tensor:
+    "The exact TSV-M core (task SVDs at rank `k`, polar factors by SVD) with every SVD from `scipy_svd`."
+    svds = [scipy_svd(t) for t in taus]
+    U = torch.cat([u[:, :k] for u, _, _ in svds], 1); s = torch.cat([sv[:k] for _, sv, _ in svds]); Vh = torch.cat([vh[:k] for _, _, vh in svds], 0)
+    pol = lambda x: (lambda P, _, Qh: P @ Qh)(*scipy_svd(x))
+    return (pol(U) * s) @ pol(Vh)
+
+def lapack(h:int, repeat:int):
+    "Per shape: the exact TSV-M core with torch's SVDs against the same core with scipy's, runs alternating (median s, range, ratio, rel. diff of M)."
+    import statistics
+    print(f'| matrix | shape | exact core, torch s ({repeat} runs) | exact core, scipy s | scipy / torch (medians) | rel. diff of M |'); print('|---' * 6 + '|')
+    for name, (m, n) in shapes(h):
+        g = torch.Generator().manual_seed(0)
+        taus, k = [torch.randn(m, n, generator=g) * 2e-3 for _ in range(3)], min(m, n) // 3
+        runs, M = {'torch': [], 'scipy': []}, {}
+        for _ in range(repeat):                                            # alternating: a slow spell of the machine hits both
+            for lib, f in [('torch', lambda: tsv_combine([svd(t) for t in taus], [k] * 3)[0]), ('scipy', lambda: core_scipy(taus, k))]:
+                t = time.process_time(); M[lib] = f(); runs[lib].append(time.process_time() - t)
+        med = {lib: statistics.median(v) for lib, v in runs.items()}
+        cell = lambda lib: f'{med[lib]:.2f} ({min(runs[lib]):.2f}-{max(runs[lib]):.2f})'
+        diff = float((M['scipy'] - M['torch']).norm() / M['torch'].norm())
+        print(f'| {name} | {m}×{n} | {cell("torch")} | {cell("scipy")} | {med["scipy"] / med["torch"]:.2f} | {diff:.1e} |', flush=True)
+    print()
+
 def solvers(h:int, dev:str, repeat:int):
     "Seconds of each dense solver on one random h × h matrix (its Gram matrix for the eigendecompositions)."
     x = torch.randn(h, h, generator=torch.Generator().manual_seed(1)).to(dev)
@@ -51,6 +85,7 @@ def solvers(h:int, dev:str, repeat:int):
             ('svd fp64, default driver', lambda: torch.linalg.svd(x.double(), full_matrices=False))]
     if dev.startswith('cuda'):
         rows += [(f'svd fp32, driver {d}', (lambda d=d: torch.linalg.svd(x, full_matrices=False, driver=d))) for d in ('gesvd', 'gesvdj', 'gesvda')]
+    else: rows += [("svd fp32, scipy's gesdd (its own LAPACK)", lambda: scipy_svd(x))]
     print(f'| solver ({h}×{h}) | s |'); print('|---|---|')
     for name, f in rows:
         try: print(f'| {name} | {timed(f, dev, repeat)[0]:.3f} |', flush=True)
@@ -85,8 +120,9 @@ def main():
                     '(square and GQA shapes, flat and decaying spectra)')
     ap.add_argument('--solvers', action='store_true', help='first time the solvers themselves on one hidden × hidden matrix '
                     '(SVD drivers on CUDA, symmetric eigendecomposition in fp32 and fp64)')
+    ap.add_argument('--lapack', action='store_true', help="also time the exact core with scipy's SVDs instead of torch's (CPU)")
     a = ap.parse_args()
-    if a.threads: torch.set_num_threads(a.threads)
+    if a.threads: torch.set_num_threads(a.threads); os.environ.setdefault('OPENBLAS_NUM_THREADS', str(a.threads))   # before scipy loads OpenBLAS
     dev = a.device
     card = torch.cuda.get_device_name(dev) if dev.startswith('cuda') else f'CPU ({os.cpu_count()} cores, {torch.get_num_threads()} threads)'
     print(f'device: {card}; torch {torch.__version__}; hidden {a.hidden}; fastest of {a.repeat} runs\n')
@@ -94,6 +130,7 @@ def main():
     torch.linalg.svd(w); svd_gram(w); torch.linalg.eigh(w.double() @ w.double().T)
     if a.solvers: solvers(a.hidden, dev, a.repeat)
     if a.accuracy: accuracy(a.hidden, dev)
+    if a.lapack and dev == 'cpu': lapack(a.hidden, a.repeat)
     print('| matrix | shape | SVD exact s | SVD from Gram s | ratio | TSV-M core as written s | exact s | exact / as written | '
           'rel. diff of M | fast s | fast / exact | rel. Frobenius diff of M, fast |')
     print('|---|---|---|---|---|---|---|---|---|---|---|---|')
