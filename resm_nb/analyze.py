@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 import resm_nb
 from .naming import parse_name, layer_of
 from .taskvec import check_finite, task_vector, robust_scale, effective_rank, energy_kept, name_seed
-from .io import Checkpoint, atomic_folder, keep_freed_memory
+from .io import Checkpoint, atomic_folder, check_output, keep_freed_memory
 from .driver import check_inputs, pick_device, pins, _stream, _whole
 from .registry import get_method
 from .tsvm import excluded, resm_weighting, resm_weight, robust_stats, resm_plan, choose_ranks, gram_add
@@ -598,13 +598,14 @@ def main(argv=None):
     ap.add_argument('outdir', help='output folder for CSVs, summary.json and figures (written atomically)')
     ap.add_argument('--device', default='auto', help='auto (CUDA if present), cpu or cuda[:N]')
     ap.add_argument('--figures', action=argparse.BooleanOptionalAction, default=True, help='draw the figures (PDF and PNG)')
-    ap.add_argument('--overwrite', action='store_true', help='replace an earlier analysis in OUTDIR')
+    ap.add_argument('--overwrite', action='store_true', help='replace an earlier analysis in OUTDIR (never a folder with files it did not write)')
     ap.add_argument('--no-progress', action='store_true', help='no progress bar')
     ap.add_argument('--debug', action='store_true', help='show the traceback of an error')
     a = ap.parse_args(argv)
     def job():
         cfg, _, _ = analysis_config(a.config)
         _check_outdir(a.outdir, [('base_model', cfg.base)] + [(f'models[{i}]', p) for i, p in enumerate(cfg.experts)])
+        check_output(a.outdir, a.overwrite, 'summary.json')              # before the analysis, not after it
         res = analyze(a.config, device=a.device, progress=not a.no_progress)
         write_analysis(res, a.outdir, figures=a.figures, overwrite=a.overwrite)
         return res

@@ -17,8 +17,8 @@ from .registry import get_method
 from .driver import check_inputs, maps, merge_sources, pick_device
 
 # %% auto #0
-__all__ = ['TOKENIZER_FILES', 'MergeConfigError', 'MergeConfig', 'read_config', 'load_config', 'MergeReport', 'merge', 'CLIHelp',
-           'run_command', 'main']
+__all__ = ['TOKENIZER_FILES', 'MergeConfigError', 'MergeConfig', 'UniqueKeyLoader', 'read_config', 'load_config', 'MergeReport',
+           'merge', 'CLIHelp', 'run_command', 'main']
 
 # %% ../nbs/08_engine.ipynb #3dda369c
 class MergeConfigError(ValueError):
@@ -72,13 +72,30 @@ _DTYPES = {'float32': torch.float32, 'fp32': torch.float32, 'float16': torch.flo
 _KEYS = {'merge_method', 'base_model', 'models', 'parameters', 'dtype', 'out_dtype', 'tokenizer_source',
          'out_shard_size', 'shared_vocab', 'name'}
 
+class UniqueKeyLoader(yaml.SafeLoader):
+    "PyYAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last one silently)."
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for k, _ in node.value:
+            if isinstance(k, yaml.ScalarNode):
+                if k.value in seen: raise yaml.constructor.ConstructorError(None, None, f"key {k.value!r} is given twice", k.start_mark)
+                seen.add(k.value)
+        return super().construct_mapping(node, deep)
+
+def _yaml_problem(e:yaml.YAMLError) -> str:
+    "A YAML error in one line: where (line, column) and what."
+    mark, what = getattr(e, 'problem_mark', None), getattr(e, 'problem', None) or str(e)
+    return (f"line {mark.line + 1}, column {mark.column + 1}: " if mark else '') + ' '.join(str(what).split())
+
 def read_config(config, root=None) -> tuple:
     "(raw config, folder that relative paths start from) of a YAML path (relative to its folder) or a dict (relative to `root` or the working directory)."
     if isinstance(config, (str, os.PathLike)):
         f = Path(config)
+        if f.is_dir(): raise MergeConfigError(f"{f}: a folder, not a config file")
         if not f.is_file(): raise MergeConfigError(f"{f}: no such config file")
-        try: raw = yaml.safe_load(f.read_text())
-        except yaml.YAMLError as e: raise MergeConfigError(f"{f}: not valid YAML ({e})") from None
+        try: raw = yaml.load(f.read_text(encoding='utf-8'), Loader=UniqueKeyLoader)
+        except UnicodeDecodeError as e: raise MergeConfigError(f"{f}: not a UTF-8 text file (byte {e.start})") from None
+        except yaml.YAMLError as e: raise MergeConfigError(f"{f}: not valid YAML ({_yaml_problem(e)})") from None
         return raw, (f.parent.resolve() if root is None else Path(root))
     return config, Path(root or Path.cwd())
 
@@ -293,7 +310,7 @@ def main(argv=None):
     ap.add_argument('--version', action='version', version=f'%(prog)s {resm_nb.__version__}')
     ap.add_argument('config', help='YAML config (merge_method, base_model, models, parameters, dtype, ...)')
     ap.add_argument('out', help='output folder (written atomically)')
-    ap.add_argument('--overwrite', action='store_true', help='replace a non-empty output folder')
+    ap.add_argument('--overwrite', action='store_true', help='replace an earlier output of resm-merge in OUT (never a folder with files it did not write)')
     ap.add_argument('--device', default='auto', help="auto (CUDA if present), cpu or cuda[:N]")
     ap.add_argument('--threads', type=int, default=None, help='CPU threads for torch')
     ap.add_argument('--no-progress', action='store_true', help='no progress bar')

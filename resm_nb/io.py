@@ -11,9 +11,10 @@ from typing import Mapping, NamedTuple, Optional, Sequence
 import torch
 
 # %% auto #0
-__all__ = ['IO_MOST', 'SPLIT_READ', 'EARLY_WRITEBACK', 'CheckpointError', 'TensorInfo', 'model_file', 'read_json',
+__all__ = ['IO_MOST', 'SPLIT_READ', 'EARLY_WRITEBACK', 'MANIFEST', 'CheckpointError', 'TensorInfo', 'model_file', 'read_json',
            'physical_memory', 'keep_freed_memory', 'read_at', 'write_at', 'host_empty', 'Checkpoint', 'parse_size',
-           'start_writeback', 'SafetensorsWriter', 'remove_stale_temps', 'claim', 'atomic_folder', 'save_checkpoint']
+           'start_writeback', 'SafetensorsWriter', 'remove_stale_temps', 'claim', 'check_output', 'atomic_folder',
+           'save_checkpoint']
 
 # %% ../nbs/02_io.ipynb #1288570c
 class CheckpointError(ValueError):
@@ -73,6 +74,9 @@ def _safetensors_header(file:Path) -> dict:
         if off[1] - off[0] != nb:
             raise CheckpointError(f"{where} has {off[1] - off[0]} bytes for shape {tuple(v['shape'])} {_ST_DTYPES[v['dtype']]} ({nb} needed)")
         v['start'] = 8 + n + off[0]
+    spans = sorted((v['data_offsets'][0], v['data_offsets'][1], name) for name, v in header.items() if v['data_offsets'][1] > v['data_offsets'][0])
+    for (_, e0, a), (s1, _, b) in zip(spans, spans[1:]):
+        if s1 < e0: raise CheckpointError(f"{file}: tensors {a} and {b} overlap (their data_offsets share bytes {s1}-{e0})")
     end = max((v['data_offsets'][1] for v in header.values()), default=0)
     if 8 + n + end > size:
         raise CheckpointError(f"{file}: truncated safetensors: its tensors need {8+n+end} bytes, the file has {size}")
@@ -469,16 +473,31 @@ def claim(out):
     finally: lock.unlink(missing_ok=True)
 
 # %% ../nbs/02_io.ipynb #929aa60b
+MANIFEST = '.resm_nb-files'         # in an output written with an `owner`: the relative path of every file written, one per line
+
+def _files(folder:Path) -> list:
+    "Every file (and link) under `folder`, links not followed, as sorted relative paths."
+    return sorted(str((Path(d) / f).relative_to(folder)) for d, dirs, files in os.walk(folder)
+                  for f in files + [x for x in dirs if (Path(d) / x).is_symlink()])
+
+# %% ../nbs/02_io.ipynb #1f54dce1
 def _check_replaceable(out:Path, overwrite:bool, owner:Optional[str], late:bool=False):
-    "Refuse to replace `out` unless it is absent or empty, or `overwrite` is given (and, with `owner`, it holds that file)."
+    "Refuse to replace `out` unless it is absent or empty, or `overwrite` is given (and, with `owner`, it is that tool's output and nothing else)."
     if not out.exists(): return
     if not out.is_dir(): raise FileExistsError(f"{out}: exists and is not a folder")
     if not any(out.iterdir()): return
     if late and not overwrite:
         raise FileExistsError(f"{out}: files appeared in it during the run; they were left alone and the result was not written")
     if not overwrite: raise FileExistsError(f"{out}: folder exists and is not empty (pass overwrite=True / --overwrite to replace it)")
-    if owner is not None and not (out / owner).is_file():
-        raise FileExistsError(f"{out}: not an output of this tool (it has no {owner}); refusing to replace it, even with overwrite")
+    if owner is None: return
+    if not (out / owner).is_file() or not (out / MANIFEST).is_file():
+        raise FileExistsError(f"{out}: not an output of this tool (it lacks {owner if not (out / owner).is_file() else MANIFEST}, "
+                              f"the list of what the tool wrote); refusing to replace it, even with overwrite")
+    ours = set((out / MANIFEST).read_text(errors='replace').splitlines()) | {MANIFEST}
+    theirs = [f for f in _files(out) if f not in ours]
+    if theirs:
+        raise FileExistsError(f"{out}: holds files this tool did not write ({', '.join(theirs[:3])}{', ...' if len(theirs) > 3 else ''}); "
+                              f"refusing to replace it, even with overwrite: move them out first")
 
 # %% ../nbs/02_io.ipynb #a592ffb7
 def _swap(tmp:Path, out:Path):
@@ -498,14 +517,20 @@ def _swap(tmp:Path, out:Path):
     if old is not None: shutil.rmtree(old, ignore_errors=True)
 
 # %% ../nbs/02_io.ipynb #ccbf65d6
-@contextlib.contextmanager
-def atomic_folder(out, overwrite:bool=False, owner:Optional[str]=None):
-    "Claim `out`, yield a temporary folder beside it, and put that at `out` only if the block succeeds (see the rules above)."
+def check_output(out, overwrite:bool=False, owner:Optional[str]=None) -> Path:
+    "The folder `atomic_folder(out, overwrite, owner)` would write (a link's target); an error now if it would refuse it."
     out = Path(out).absolute()
     if out.is_symlink():
         if not out.resolve().is_dir(): raise FileExistsError(f"{out}: a link to {os.readlink(out)}, which is not a folder")
         out = out.resolve()
     _check_replaceable(out, overwrite, owner)
+    return out
+
+# %% ../nbs/02_io.ipynb #57115b2b
+@contextlib.contextmanager
+def atomic_folder(out, overwrite:bool=False, owner:Optional[str]=None):
+    "Claim `out`, yield a temporary folder beside it, and put that at `out` only if the block succeeds (see the rules above)."
+    out = check_output(out, overwrite, owner)
     out.parent.mkdir(parents=True, exist_ok=True)
     with claim(out):
         remove_stale_temps(out)
@@ -515,6 +540,7 @@ def atomic_folder(out, overwrite:bool=False, owner:Optional[str]=None):
             mask = os.umask(0); os.umask(mask)
             os.chmod(tmp, 0o777 & ~mask)
             yield tmp
+            if owner is not None: (tmp / MANIFEST).write_text(''.join(f + '\n' for f in _files(tmp)))
             _check_replaceable(out, overwrite, owner, late=True)
             _swap(tmp, out)
         except BaseException:

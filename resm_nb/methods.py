@@ -38,7 +38,7 @@ class Param:
         elif isinstance(self.default, int):
             if isinstance(v, bool) or not isinstance(v, int): raise ValueError(f"{where} must be an integer, got {v!r}")
         elif isinstance(self.default, float) or (self.default is None and self.choices is None and self.check is not None):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v: raise ValueError(f"{where} must be a number, got {v!r}")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v): raise ValueError(f"{where} must be a finite number, got {v!r}")
             v = float(v)
         if self.choices is not None and v not in self.choices: raise ValueError(f"{where} must be one of {list(self.choices)}, got {v!r}")
         if self.check is not None and v is not None and (msg := self.check(v)): raise ValueError(f"{where} {msg}, got {v!r}")
@@ -66,6 +66,7 @@ class MergeMethod:
     blocks: Optional[Callable] = None       # (key, shape, **params) -> None, or prepare(stream, n, key, ctx) -> each block's context
     needs_stats: Optional[Callable] = None  # (**params) -> whether the statistics pass runs (default: whenever there is one)
     block_stats: Optional[Callable] = None  # (stream, n, key, shape, **params) -> `stats`' summary of a tensor read in blocks
+    validate: Optional[Callable] = None     # (resolved params) -> None if they go together, else a message (checked by `resolve`)
 
     @property
     def param_names(self) -> list: return [p.name for p in self.params]
@@ -84,6 +85,7 @@ class MergeMethod:
                 if len(vs) != n_experts: raise ValueError(f"{self.name}: parameter {p.name!r} has {len(vs)} values for {n_experts} experts")
                 out[p.name] = [p.coerce(self.name, x) for x in vs]
             else: out[p.name] = p.coerce(self.name, v)
+        if self.validate is not None and (msg := self.validate(out)): raise ValueError(f"{self.name}: {msg}")
         return out
 
     def kwargs(self, p:Mapping) -> dict:
@@ -96,14 +98,14 @@ class MergeMethod:
 
 # %% ../nbs/04_methods.ipynb #0ecc3d42
 def merge_method(name:str, params:Sequence[Param], paper:str, formula:str, stats=None, plan=None, rowwise:bool=False,
-                 blocks=None, needs_stats=None, block_stats=None) -> Callable:
+                 blocks=None, needs_stats=None, block_stats=None, validate=None) -> Callable:
     "Decorator: make `fn(base, experts, *, key, ctx, **params)` the `MergeMethod` called `name`."
     def wrap(fn):
         sig = inspect.signature(fn).parameters
         missing = [q.arg for q in params if q.arg not in sig] + [a for a in ('key', 'ctx') if a not in sig]
         if missing and not any(v.kind is v.VAR_KEYWORD for v in sig.values()):
             raise TypeError(f"merge method {name!r}: {fn.__name__} does not take keyword(s) {missing}")
-        return MergeMethod(name, fn, tuple(params), paper, formula, stats, plan, rowwise, blocks, needs_stats, block_stats)
+        return MergeMethod(name, fn, tuple(params), paper, formula, stats, plan, rowwise, blocks, needs_stats, block_stats, validate)
     return wrap
 
 # %% ../nbs/04_methods.ipynb #faf28b7b
@@ -111,7 +113,8 @@ W = Param('weight', 1.0, per_model=True, doc='weight of each model')
 
 # %% ../nbs/04_methods.ipynb #5da57728
 @merge_method('linear', [W, Param('normalize', True, doc='divide by the sum of the weights')],
-              paper='Wortsman et al. 2022, Model soups (arXiv 2203.05482)', formula='θ = Σ wᵢθᵢ / Σ wᵢ', rowwise=True)
+              paper='Wortsman et al. 2022, Model soups (arXiv 2203.05482)', formula='θ = Σ wᵢθᵢ / Σ wᵢ', rowwise=True,
+              validate=lambda p: f"the weights {p['weight']} sum to 0, and normalize divides by their sum" if p['normalize'] and sum(p['weight']) == 0 else None)
 def linear(base, experts, *, weight:list, normalize:bool, key:str, ctx):
     "Weighted average (or sum) of the experts; the base is not part of it."
     out = torch.zeros_like(base)
