@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_io.ipynb #84b5dc67
 from __future__ import annotations
-import contextlib, json, math, mmap, os, re, shutil, struct, tempfile, time, warnings, zipfile
+import contextlib, json, math, mmap, os, pickle, re, shutil, struct, tempfile, time, warnings, zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Mapping, NamedTuple, Optional, Sequence
@@ -227,8 +227,13 @@ class Checkpoint:
         legacy = not zipfile.is_zipfile(f)        # torch.save before PyTorch 1.6: cannot be memory-mapped, so it is read whole
         try: sd = torch.load(f, mmap=not legacy, weights_only=True, map_location='cpu')
         except Exception as e:
-            raise CheckpointError(f"{f}: cannot read this {'legacy (pre-1.6) ' if legacy else ''}pytorch_model.bin ({type(e).__name__}: "
-                                  f"{str(e)[:200]}). Convert it to safetensors with "
+            why = f"{type(e).__name__}: {str(e)[:200]}"
+            if isinstance(e, pickle.UnpicklingError) and 'WeightsUnpickler error:' in str(e):   # not torch's advice to load unsafely
+                why = ' '.join(re.split(r'\n\s*\n|\. ', str(e).split('WeightsUnpickler error:')[1].strip())[0].split())
+                if why.startswith('Unsupported global'):
+                    raise CheckpointError(f"{f}: holds Python objects besides tensors, which loading would run as code ({why}); refused "
+                                          "(if you trust its source, convert it to safetensors yourself)") from None
+            raise CheckpointError(f"{f}: cannot read this {'legacy (pre-1.6) ' if legacy else ''}pytorch_model.bin ({why}). Convert it to safetensors with "
                                   "`AutoModelForCausalLM.from_pretrained(p).save_pretrained(p, safe_serialization=True)`") from None
         if not isinstance(sd, dict) or not all(isinstance(t, torch.Tensor) for t in sd.values()):
             raise CheckpointError(f"{f}: not a state dict (a mapping of tensor names to tensors)")
@@ -466,6 +471,7 @@ def claim(out):
                 raise FileExistsError(f"{out}: another run{f' (process {pid})' if pid else ''} is writing this folder "
                                       f"(lock {lock.name}); wait for it to finish") from None
             lock.unlink(missing_ok=True)                                # left by a run that no longer runs
+        except OSError as e: raise OSError(f"{out}: cannot write in the folder it goes in, {out.parent} ({e.strerror})") from None
     else: raise FileExistsError(f"{out}: could not take the lock {lock}")
     try:
         os.write(fd, str(os.getpid()).encode()); os.close(fd)
@@ -528,10 +534,8 @@ def check_output(out, overwrite:bool=False, owner:Optional[str]=None) -> Path:
 
 # %% ../nbs/02_io.ipynb #57115b2b
 @contextlib.contextmanager
-def atomic_folder(out, overwrite:bool=False, owner:Optional[str]=None):
-    "Claim `out`, yield a temporary folder beside it, and put that at `out` only if the block succeeds (see the rules above)."
-    out = check_output(out, overwrite, owner)
-    out.parent.mkdir(parents=True, exist_ok=True)
+def _claimed(out:Path, overwrite:bool, owner:Optional[str]):
+    "`atomic_folder`'s work once the folder `out` goes in exists."
     with claim(out):
         remove_stale_temps(out)
         _check_replaceable(out, overwrite, owner)
@@ -545,6 +549,21 @@ def atomic_folder(out, overwrite:bool=False, owner:Optional[str]=None):
             _swap(tmp, out)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True); raise
+
+@contextlib.contextmanager
+def atomic_folder(out, overwrite:bool=False, owner:Optional[str]=None):
+    "Claim `out`, yield a temporary folder beside it, and put that at `out` only if the block succeeds (see the rules above)."
+    out = check_output(out, overwrite, owner)
+    made = [p for p in (out.parent, *out.parent.parents) if not p.exists()]         # folders above `out` this run creates
+    try: out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise OSError(f"{out}: cannot create the folder it goes in ({e.strerror}: {e.filename})") from None
+    try:
+        with _claimed(out, overwrite, owner) as tmp: yield tmp
+    except BaseException:
+        for p in made:                                                  # a failed run leaves no new empty folders behind
+            try: p.rmdir()
+            except OSError: break
+        raise
 
 # %% ../nbs/02_io.ipynb #e78e3b7f
 def save_checkpoint(state_dict:Mapping, folder, max_shard_size='5GB', overwrite:bool=False, extra_files:Mapping=None):
