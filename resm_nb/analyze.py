@@ -13,8 +13,8 @@ from tqdm.auto import tqdm
 import resm_nb
 from .naming import parse_name, layer_of
 from .taskvec import check_finite, task_vector, robust_scale, effective_rank, energy_kept, name_seed
-from .io import Checkpoint, atomic_folder, check_output, keep_freed_memory
-from .driver import check_inputs, pick_device, pins, _stream, _whole
+from .io import TEMP_MARK, Checkpoint, atomic_folder, check_output, keep_freed_memory
+from .driver import check_inputs, pick_device, pins, source_name, _stream, _whole
 from .registry import get_method
 from .tsvm import excluded, resm_weighting, resm_weight, robust_stats, resm_plan, choose_ranks, gram_add
 from .engine import load_config, read_config, MergeConfigError, _path, _peak_rss_mb, CLIHelp, run_command
@@ -423,10 +423,10 @@ def _checkpoint_blocks(key:str, base, experts:Sequence, shape:tuple, axis:int, s
         return srcs[j].rows(key, a, b, pin=pin) if axis == 0 else srcs[j].columns(key, a, b, rows=shape[0])
     where = 'rows' if axis == 0 else 'columns'
     def get(a, b):
-        bt = part(0, a, b).to(dev, torch.float32, non_blocking=True); check_finite(bt, f"{key} (base, {where} {a}:{b})")
+        bt = part(0, a, b).to(dev, torch.float32, non_blocking=True); check_finite(bt, f"{key} ({source_name(base, 'base')}, {where} {a}:{b})")
         taus = []
         for i in range(len(experts)):
-            e = part(i + 1, a, b).to(dev, non_blocking=True); check_finite(e, f"{key} (expert {i}, {where} {a}:{b})")
+            e = part(i + 1, a, b).to(dev, non_blocking=True); check_finite(e, f"{key} ({source_name(experts[i], f'expert {i}')}, {where} {a}:{b})")
             taus.append(task_vector(bt, e, key))
         return taus
     return TaskBlocks(shape, len(experts), get, axis, step, dev)
@@ -438,8 +438,8 @@ def analyze(config, device:str='auto', progress:bool=True, k_sd:float=3.0, chunk
     keep_freed_memory()                                       # freed tensors stay in the heap: no page faults per block (02_io)
     cfg, names, rp = analysis_config(config)
     dev = pick_device(device); pin = pins(dev)             # inputs read into pinned memory on a GPU
-    base = Checkpoint(cfg.base)
-    experts = [Checkpoint(p) for p in cfg.experts]
+    base = Checkpoint(cfg.base, also=cfg.folders)
+    experts = [Checkpoint(p, also=cfg.folders) for p in cfg.experts]
     rows = check_inputs(base, experts, cfg.shared_vocab)
     keys = [k for k in base.keys() if base.info(k).dtype.is_floating_point]
     def plan(k):
@@ -458,10 +458,10 @@ def analyze(config, device:str='auto', progress:bool=True, k_sd:float=3.0, chunk
             shape, axis, step, _ = plan(k); blocked.append(k)
             return block_stats(k, _checkpoint_blocks(k, base, experts, shape, axis, step, dev), rp, k_sd)
         b, es = x
-        b = b.to(dev, torch.float32, non_blocking=True); check_finite(b, f"{k} (base)")   # non-blocking: as 07_driver's merge_one
+        b = b.to(dev, torch.float32, non_blocking=True); check_finite(b, f"{k} ({source_name(base, 'base')})")   # non-blocking: as 07_driver's merge_one
         taus = []
         for i, e in enumerate(es):
-            e = e.to(dev, non_blocking=True); check_finite(e, f"{k} (expert {i})")
+            e = e.to(dev, non_blocking=True); check_finite(e, f"{k} ({source_name(experts[i], f'expert {i}')})")
             taus.append(task_vector(b, e, k))
         return tensor_stats(k, taus, rp, k_sd, chunk_bytes)
     try: stats = [s for _, s in tqdm(_stream(keys, load, one), total=len(keys), desc='resm-analyze', disable=not progress)]
@@ -569,7 +569,7 @@ def write_analysis(result:dict, outdir, figures:bool=True, overwrite:bool=False)
                 save_figure(fig_outlier_hist(result['histogram']), 'outliers', tmp)
                 save_figure(fig_profiles(result['sparsity']), 'profiles', tmp)
         (tmp / 'summary.json').write_text(json.dumps(result['summary'], indent=1, default=str) + '\n')
-        files = sorted(p.name for p in tmp.iterdir())
+        files = sorted(p.name for p in tmp.iterdir() if p.name != TEMP_MARK)
     return files
 
 # %% ../nbs/16_analyze.ipynb #f5077326

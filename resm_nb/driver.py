@@ -17,8 +17,9 @@ from .methods import MergeMethod
 from .registry import get_method
 
 # %% auto #0
-__all__ = ['CPU_TILE', 'ROW_BLOCK_BYTES', 'MAP_INPUTS', 'MergeResult', 'StateDict', 'MergeInputError', 'check_inputs',
-           'merge_one', 'pins', 'maps', 'merge_sources', 'merge_state_dicts', 'merge_tensor', 'pick_device']
+__all__ = ['CPU_TILE', 'ROW_BLOCK_BYTES', 'MAP_INPUTS', 'MergeResult', 'StateDict', 'source_name', 'MergeInputError',
+           'check_inputs', 'merge_one', 'pins', 'maps', 'merge_sources', 'merge_state_dicts', 'merge_tensor',
+           'pick_device']
 
 # %% ../nbs/07_driver.ipynb #92794db5
 class MergeResult(NamedTuple):
@@ -43,6 +44,11 @@ def _label(src, short:bool=False) -> str:
     "How errors name a source: its folder (or the folder's name), or a state dict's label."
     p = getattr(src, 'path', None)
     return (p.name if short else str(p)) if p is not None else src.label
+
+def source_name(src, part:str) -> str:
+    "How errors name source `src` playing `part` ('base', 'expert 1'): with its folder where it has one."
+    p = getattr(src, 'path', None)
+    return part if p is None else f"{part}, {p}"
 
 # %% ../nbs/07_driver.ipynb #76c0891f
 class MergeInputError(ValueError):
@@ -89,9 +95,10 @@ def check_inputs(base, experts:Sequence, shared_vocab:bool=False) -> dict:
 CPU_TILE = 2**18               # entries per input in one tile of an entry-by-entry merge on the CPU (1 MiB in fp32)
 
 def merge_one(m:MergeMethod, base:torch.Tensor, experts:Sequence[torch.Tensor], p:Mapping, key:str='tensor', ctx=None,
-              device=None, out_dtype:Optional[torch.dtype]=None, rows:Optional[tuple]=None) -> MergeResult:
+              device=None, out_dtype:Optional[torch.dtype]=None, rows:Optional[tuple]=None, names:Optional[Sequence[str]]=None) -> MergeResult:
     "Merge one tensor (rows a:c of it: `rows`) with method `m` and resolved parameters `p`, in fp32 on `device`; cast once to `out_dtype` (default: the base's)."
-    where = lambda what: f"{key} ({what})" if rows is None else f"{key} ({what}, rows {rows[0]}:{rows[1]})"
+    names = names or ['base'] + [f'expert {i}' for i in range(len(experts))]      # how errors name the inputs (`source_name`)
+    where = lambda i: f"{key} ({names[i]})" if rows is None else f"{key} ({names[i]}, rows {rows[0]}:{rows[1]})"
     if not base.is_floating_point():
         if all(torch.equal(base, e) for e in experts): return MergeResult(base, {})
         raise MergeInputError(f"{key}: non-floating tensor ({base.dtype}) differs between base and experts; cannot merge it")
@@ -102,13 +109,13 @@ def merge_one(m:MergeMethod, base:torch.Tensor, experts:Sequence[torch.Tensor], 
             out = torch.empty(base.shape, dtype=od)
             for a in range(0, n, step):
                 c = min(a + step, n)
-                out[a:c] = merge_one(m, base[a:c], [e[a:c] for e in experts], p, key, ctx, dev, od, (a0 + a, a0 + c)).tensor
+                out[a:c] = merge_one(m, base[a:c], [e[a:c] for e in experts], p, key, ctx, dev, od, (a0 + a, a0 + c), names).tensor
             return MergeResult(out, {})
     b32 = base.to(dev, torch.float32, non_blocking=True)     # non-blocking: a GPU converts after the copy (see The loop)
-    check_finite(b32, where('base'))
+    check_finite(b32, where(0))
     es = []
     for i, e in enumerate(experts):                 # fp32 (exactly what arithmetic with the fp32 base computes): fast checks
-        e = e.to(dev, torch.float32, non_blocking=True); check_finite(e, where(f'expert {i}')); es.append(e)
+        e = e.to(dev, torch.float32, non_blocking=True); check_finite(e, where(i + 1)); es.append(e)
     out = m(b32, es, p, key, ctx)
     t, info = out if isinstance(out, tuple) else (out, {})
     check_finite(t, (key if rows is None else f'{key} (rows {rows[0]}:{rows[1]})') + f': result of {m.name}')
@@ -166,6 +173,7 @@ def merge_sources(m:MergeMethod, p:Mapping, base, experts:Sequence, write:Callab
     "Merge every tensor of source `base` with the `experts` sources into `write(name, tensor)`; return (choices per tensor, seconds spent reading)."
     dev, rows, read_s = torch.device(device or 'cpu'), rows or {}, [0.0]
     T, kw, pin, mapped = len(experts), m.kwargs(p), pins(device or 'cpu'), maps(device or 'cpu')
+    names = [source_name(base, 'base')] + [source_name(e, f'expert {i}') for i, e in enumerate(experts)]
     run_stats = m.stats is not None and (m.needs_stats is None or m.needs_stats(**kw))
     def prep(k):
         "The method's `prepare` for tensor `k` in blocks (what passes over the blocks find first), or None."
@@ -202,9 +210,9 @@ def merge_sources(m:MergeMethod, p:Mapping, base, experts:Sequence, write:Callab
         n, _, step = span(k)
         def stream():
             for (a, c), (b, es) in blocks(k, n, step):
-                b = b.to(dev, torch.float32, non_blocking=True); check_finite(b, f"{k} (base, rows {a}:{c})")
+                b = b.to(dev, torch.float32, non_blocking=True); check_finite(b, f"{k} ({names[0]}, rows {a}:{c})")
                 es = [e.to(dev, torch.float32, non_blocking=True) for e in es]
-                for j, e in enumerate(es): check_finite(e, f"{k} (expert {j}, rows {a}:{c})")
+                for j, e in enumerate(es): check_finite(e, f"{k} ({names[j + 1]}, rows {a}:{c})")
                 yield b, es
         return stream
     def numel(k): n, N, _ = span(k); return n * (base.info(k).numel // N)
@@ -225,14 +233,14 @@ def merge_sources(m:MergeMethod, p:Mapping, base, experts:Sequence, write:Callab
         if ctx is None and not m.rowwise: return merge(k, read_whole(k))   # the passes found it needs the whole tensor after all
         out = torch.empty(i.shape, dtype=od)
         for (a, c), (b, es) in blocks(k, n, step):
-            out[a:c] = merge_one(m, b, es, p, k, ctx, dev, od, (a, c)).tensor.cpu()
+            out[a:c] = merge_one(m, b, es, p, k, ctx, dev, od, (a, c), names).tensor.cpu()
         if n < N: out[n:] = _rows(base, k, n, N).to(od)                  # the base keeps the rows it alone has
         return out, getattr(ctx, 'info', {})
     def merge(k, x):
         if x is None: return merge_blocks(k)
         b, es = cut(x)
         od = out_dtype if out_dtype is not None and b.is_floating_point() else x[0].dtype
-        r = merge_one(m, b, es, p, k, ctxs.get(k), dev, od)
+        r = merge_one(m, b, es, p, k, ctxs.get(k), dev, od, names=names)
         t = r.tensor
         if len(x) == 3: t = torch.cat([t.to(x[0].device), x[0][x[2]:].to(od)])      # the base keeps the rows it alone has
         return t, r.info

@@ -37,6 +37,10 @@ class MergeConfig:
     shard_size: int = 5_000_000_000
     shared_vocab: bool = False
     raw: dict = field(default_factory=dict)
+    @property
+    def folders(self) -> list:
+        "The model folders the config names (base, experts, tokenizer source): the only places the merge reads from."
+        return [self.base, *self.experts] + ([self.tokenizer_source] if self.tokenizer_source is not None else [])
 
 # %% ../nbs/08_engine.ipynb #9d1ddccd
 def _path(v, root:Path, what:str) -> Path:
@@ -203,8 +207,8 @@ def _check_out(out:Path, cfg:MergeConfig):
 # %% ../nbs/08_engine.ipynb #c2b471a0
 def _side_files(cfg:MergeConfig) -> dict:
     "The files copied beside the weights, as {name: bytes}: the base's config (stored dtype) and generation config, the tokenizer."
-    out = {}
-    conf = read_json(cfg.base, 'config.json')
+    out, also = {}, cfg.folders
+    conf = read_json(cfg.base, 'config.json', also)
     if conf is not None:
         if cfg.dtype is not None:
             name = str(cfg.dtype).replace('torch.', '')
@@ -212,14 +216,14 @@ def _side_files(cfg:MergeConfig) -> dict:
                 if k in conf: conf[k] = name
             if 'torch_dtype' not in conf and 'dtype' not in conf: conf['torch_dtype'] = name
         out['config.json'] = json.dumps(conf, indent=2).encode()
-    gen = read_json(cfg.base, 'generation_config.json')
+    gen = read_json(cfg.base, 'generation_config.json', also)
     if gen is not None: out['generation_config.json'] = json.dumps(gen, indent=2).encode()
     src = cfg.tokenizer_source
     if not src.is_dir(): raise MergeConfigError(f"tokenizer_source: {src} is not a folder")
     for f in TOKENIZER_FILES:
         if f.endswith('.json'):
-            if read_json(src, f) is not None: out[f] = model_file(src, f, outside_ok=True).read_bytes()
-        elif (p := model_file(src, f)) is not None: out[f] = p.read_bytes()
+            if read_json(src, f, also) is not None: out[f] = model_file(src, f, also).read_bytes()
+        elif (p := model_file(src, f, also)) is not None: out[f] = p.read_bytes()
     if not any(f in out for f in TOKENIZER_FILES):
         msg = f"{src}: no tokenizer files ({', '.join(TOKENIZER_FILES[:4])}, ...)"
         if src != cfg.base: raise MergeConfigError(f"tokenizer_source: {msg}")
@@ -238,8 +242,8 @@ def merge(config, out, overwrite:bool=False, device:str='auto', threads:Optional
     if threads: torch.set_num_threads(threads)
     dev = pick_device(device)
     m = get_method(cfg.method)
-    base = Checkpoint(cfg.base)
-    experts = [Checkpoint(p) for p in cfg.experts]
+    base = Checkpoint(cfg.base, also=cfg.folders)                  # links may lead into any folder the config names, not elsewhere
+    experts = [Checkpoint(p, also=cfg.folders) for p in cfg.experts]
     rows = check_inputs(base, experts, cfg.shared_vocab)
     side = _side_files(cfg)                                   # read and checked now, written at the end
     def out_dtype(info): return cfg.dtype if cfg.dtype is not None and info.dtype.is_floating_point else info.dtype

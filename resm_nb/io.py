@@ -11,10 +11,10 @@ from typing import Mapping, NamedTuple, Optional, Sequence
 import torch
 
 # %% auto #0
-__all__ = ['IO_MOST', 'SPLIT_READ', 'EARLY_WRITEBACK', 'MANIFEST', 'CheckpointError', 'TensorInfo', 'model_file', 'read_json',
-           'physical_memory', 'keep_freed_memory', 'read_at', 'write_at', 'host_empty', 'Checkpoint', 'parse_size',
-           'start_writeback', 'SafetensorsWriter', 'remove_stale_temps', 'claim', 'check_output', 'atomic_folder',
-           'save_checkpoint']
+__all__ = ['IO_MOST', 'SPLIT_READ', 'EARLY_WRITEBACK', 'TEMP_MARK', 'MANIFEST', 'CheckpointError', 'TensorInfo', 'model_file',
+           'read_json', 'physical_memory', 'keep_freed_memory', 'read_at', 'write_at', 'host_empty', 'Checkpoint',
+           'parse_size', 'start_writeback', 'SafetensorsWriter', 'remove_stale_temps', 'claim', 'check_output',
+           'atomic_folder', 'save_checkpoint']
 
 # %% ../nbs/02_io.ipynb #1288570c
 class CheckpointError(ValueError):
@@ -83,14 +83,14 @@ def _safetensors_header(file:Path) -> dict:
     return header
 
 # %% ../nbs/02_io.ipynb #7195da30
-def _allowed_roots(folder:Path) -> list:
-    "Where links in model `folder` may lead: the folder itself and, for a Hugging Face cache snapshot, the cache's blobs."
+def _allowed_roots(folder:Path, also:Sequence=()) -> list:
+    "Where links in model `folder` may lead: the folder, the folders in `also`, and for a Hugging Face cache snapshot the cache's blobs."
     real = folder.resolve()
-    return [real] + ([real.parents[1] / 'blobs'] if real.parent.name == 'snapshots' else [])
+    return [real, *(Path(a).resolve() for a in also)] + ([real.parents[1] / 'blobs'] if real.parent.name == 'snapshots' else [])
 
 # %% ../nbs/02_io.ipynb #cc4a0772
-def model_file(folder, name:str, outside_ok:bool=False) -> Optional[Path]:
-    "Path of file `name` in model `folder` (None if absent); names and links leading out of it are refused unless `outside_ok`."
+def model_file(folder, name:str, also:Sequence=()) -> Optional[Path]:
+    "Path of file `name` in model `folder` (None if absent); names and links leading out of it (but into `also`) are refused."
     folder, rel = Path(folder), Path(name)
     if rel.is_absolute() or '..' in rel.parts or not rel.parts:
         raise CheckpointError(f"{folder}: the file name {name!r} leads outside the model folder")
@@ -100,14 +100,15 @@ def model_file(folder, name:str, outside_ok:bool=False) -> Optional[Path]:
         return None
     target = f.resolve()
     if not target.is_file(): raise CheckpointError(f"{f}: not a file")
-    if not outside_ok and not any(target.is_relative_to(r) for r in _allowed_roots(folder)):
-        raise CheckpointError(f"{f}: a link to {target}, outside the model folder; copy the file into the folder to use it")
+    if not any(target.is_relative_to(r) for r in _allowed_roots(folder, also)):
+        raise CheckpointError(f"{f}: a link to {target}, outside the folders named for this run; copy the file into the folder "
+                              "(or link the whole model folder) to use it")
     return f
 
 # %% ../nbs/02_io.ipynb #22ee9256
-def read_json(folder, name:str) -> Optional[dict]:
-    "The JSON object in file `name` of model `folder` (None if absent); anything else is an error naming the file."
-    f = model_file(folder, name, outside_ok=True)       # wherever a link leads, what is read must parse as a JSON object
+def read_json(folder, name:str, also:Sequence=()) -> Optional[dict]:
+    "The JSON object in file `name` of model `folder` (links: `model_file`, None if absent); anything else is an error naming the file."
+    f = model_file(folder, name, also)
     if f is None: return None
     try: v = json.loads(f.read_text())
     except (UnicodeDecodeError, ValueError) as e: raise CheckpointError(f"{f}: not valid JSON ({str(e)[:120]})") from None
@@ -182,17 +183,16 @@ def host_empty(shape, dtype:torch.dtype, pin:bool=False) -> torch.Tensor:
 # %% ../nbs/02_io.ipynb #5c0e3102
 class Checkpoint:
     "Lazy, read-only view of the tensors of a Hugging Face model folder, read one at a time by name."
-    def __init__(self, path):
-        self.path = Path(path)
+    def __init__(self, path, also:Sequence=()):
+        self.path, self.also = Path(path), tuple(also)
         if not self.path.exists(): raise CheckpointError(f"{self.path}: no such checkpoint folder")
         if not self.path.is_dir(): raise CheckpointError(f"{self.path}: not a folder (give the model folder, not a file)")
         self._infos, self._fds, self._bins = {}, {}, {}
-        st_index, st_single = self.path/'model.safetensors.index.json', self.path/'model.safetensors'
-        bin_index, bin_single = self.path/'pytorch_model.bin.index.json', self.path/'pytorch_model.bin'
-        if st_index.exists(): self._read_index(model_file(self.path, st_index.name, outside_ok=True), self._add_safetensors)
-        elif st_single.exists(): self._add_safetensors(st_single)
-        elif bin_index.exists(): self._read_index(model_file(self.path, bin_index.name, outside_ok=True), self._add_bin)
-        elif bin_single.exists(): self._add_bin(bin_single)
+        file = lambda name: model_file(self.path, name, self.also)      # links may lead only into the folders named
+        if st_index := file('model.safetensors.index.json'): self._read_index(st_index, self._add_safetensors)
+        elif st_single := file('model.safetensors'): self._add_safetensors(st_single)
+        elif bin_index := file('pytorch_model.bin.index.json'): self._read_index(bin_index, self._add_bin)
+        elif bin_single := file('pytorch_model.bin'): self._add_bin(bin_single)
         else: raise CheckpointError(f"{self.path}: no weights found (expected model.safetensors, "
                                     "model.safetensors.index.json or pytorch_model.bin)")
         if not self._infos: raise CheckpointError(f"{self.path}: the checkpoint has no tensors")
@@ -205,7 +205,7 @@ class Checkpoint:
         if not isinstance(wmap, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in wmap.items()):
             raise CheckpointError(f"{index}: 'weight_map' must map tensor names to shard file names, got a {type(wmap).__name__}")
         for fname in dict.fromkeys(wmap.values()):
-            f = model_file(self.path, fname, outside_ok=True)       # a shard may be a link anywhere: its header is checked
+            f = model_file(self.path, fname, self.also)
             if f is None: raise CheckpointError(f"{index}: names shard {fname}, which is missing from {self.path}")
             add(f)
         missing = set(wmap) - set(self._infos)
@@ -337,7 +337,7 @@ class Checkpoint:
     @property
     def config(self) -> Optional[dict]:
         "The folder's `config.json` as a dict (None if absent); a file that is not a JSON object is an error naming it."
-        return read_json(self.path, 'config.json')
+        return read_json(self.path, 'config.json', self.also)
 
     def state_dict(self) -> dict:
         "Every tensor, loaded (for tiny models and tests; the engine never calls this)."
@@ -445,13 +445,18 @@ def _pid_alive(pid:int) -> bool:
     return True
 
 # %% ../nbs/02_io.ipynb #62282814
+TEMP_MARK = '.resm_nb-temp'         # in a temporary or swapped-aside folder of `atomic_folder`, while it exists: the process id
+
+def _mark(folder:Path): (folder / TEMP_MARK).write_text(str(os.getpid()))
+
 def remove_stale_temps(out) -> list:
-    "Clean up beside `out` after runs that no longer run: remove their temporary folders, restore or remove a swapped-aside output."
+    "Clean up beside `out` after runs that no longer run: remove their (marked) temporary folders, restore or remove a swapped-aside output."
     out, gone = Path(out).absolute(), []
     for p in sorted(out.parent.glob(f'.{out.name}.*-*')):
         m = re.fullmatch(rf'\.{re.escape(out.name)}\.(tmp|old)-(\d+)(-.*)?', p.name)
-        if not m or not p.is_dir() or _pid_alive(int(m[2])): continue
-        if m[1] == 'old' and not out.exists(): p.rename(out)           # a crash between the two renames: the old output comes back
+        if not m or p.is_symlink() or not (p / TEMP_MARK).is_file() or _pid_alive(int(m[2])): continue
+        if m[1] == 'old' and not out.exists():                         # a crash between the two renames: the old output comes back
+            (p / TEMP_MARK).unlink(); p.rename(out)
         else: shutil.rmtree(p, ignore_errors=True); gone.append(p)
     return gone
 
@@ -499,7 +504,7 @@ def _check_replaceable(out:Path, overwrite:bool, owner:Optional[str], late:bool=
     if not (out / owner).is_file() or not (out / MANIFEST).is_file():
         raise FileExistsError(f"{out}: not an output of this tool (it lacks {owner if not (out / owner).is_file() else MANIFEST}, "
                               f"the list of what the tool wrote); refusing to replace it, even with overwrite")
-    ours = set((out / MANIFEST).read_text(errors='replace').splitlines()) | {MANIFEST}
+    ours = set((out / MANIFEST).read_text(errors='replace').splitlines()) | {MANIFEST, TEMP_MARK}
     theirs = [f for f in _files(out) if f not in ours]
     if theirs:
         raise FileExistsError(f"{out}: holds files this tool did not write ({', '.join(theirs[:3])}{', ...' if len(theirs) > 3 else ''}); "
@@ -515,10 +520,13 @@ def _swap(tmp:Path, out:Path):
             except OSError:                                             # an empty mount point cannot be replaced: fill it
                 for p in tmp.iterdir(): p.rename(out / p.name)
                 tmp.rmdir(); return
-        else: old = out.with_name(f'.{out.name}.old-{os.getpid()}'); out.rename(old)
+        else:
+            old = out.with_name(f'.{out.name}.old-{os.getpid()}'); _mark(out)
+            try: out.rename(old)
+            except OSError: (out / TEMP_MARK).unlink(); raise
     try: tmp.rename(out)
     except OSError:
-        if old is not None: old.rename(out)
+        if old is not None: old.rename(out); (out / TEMP_MARK).unlink()
         raise
     if old is not None: shutil.rmtree(old, ignore_errors=True)
 
@@ -543,10 +551,12 @@ def _claimed(out:Path, overwrite:bool, owner:Optional[str]):
         try:
             mask = os.umask(0); os.umask(mask)
             os.chmod(tmp, 0o777 & ~mask)
+            _mark(tmp)
             yield tmp
-            if owner is not None: (tmp / MANIFEST).write_text(''.join(f + '\n' for f in _files(tmp)))
+            if owner is not None: (tmp / MANIFEST).write_text(''.join(f + '\n' for f in _files(tmp) if f != TEMP_MARK))
             _check_replaceable(out, overwrite, owner, late=True)
             _swap(tmp, out)
+            (out / TEMP_MARK).unlink(missing_ok=True)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True); raise
 
