@@ -13,7 +13,8 @@ from typing import Optional
 from dataclasses import replace
 from .world import NOISE_MODELS
 from .testbed import Testbed, TestbedConfig, NOISE_SWEEP, BASE_THREADS, cached_rows, check_run, results, run, study, pieces, build_piece
-from .figures import make_figures
+from .figures import FIGURE_FILES, make_figures
+from .io import claim_files
 from .engine import CLIHelp, run_command
 
 # %% auto #0
@@ -170,6 +171,8 @@ def main(argv=None) -> int:
         testbeds = ([(s, p) for s in range(a.seeds) for p in noises] if a.cmd == 'run'       # figures: seeds at noise 0, the sweep on seed 0
                     else list(dict.fromkeys([(s, 0.0) for s in range(a.seeds)] + [(s, p) for s in range(a.sweep_seeds) for p in noises])))
         figdir = Path(a.figdir) if getattr(a, 'figdir', None) else Path(a.out) / 'figures'
+        if a.cmd == 'run': claim_files(Path(a.out), ['results.csv'], 'resm-3h run', check_only=True)    # files of the user's: refused now
+        else: claim_files(figdir, FIGURE_FILES, 'resm-3h figures', check_only=True)
         (Path(a.out) if a.cmd == 'run' else figdir).mkdir(parents=True, exist_ok=True)     # at once: where results will be is visible now
         log = lambda *x: print(*x, flush=True)
         log(plan_line(cfg, testbeds, cache, Path(a.out), a.quick, a.fresh, a.jobs))

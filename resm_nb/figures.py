@@ -11,13 +11,14 @@ import numpy as np, torch
 from .naming import parse_name, layer_of
 from .world import DIMS
 from .testbed import Testbed, Study, sanity, claims, regime, paired_ci
+from .io import claim_files
 from .analyze import PALETTE, COLUMN, PAGE, use_style, save_figure, panel_letters, analyze, fig_conflicts
 
 # %% auto #0
-__all__ = ['ORDER', 'COLS', 'COL_NAMES', 'testbed_config', 'testbed_analysis', 'conflict_table', 'behaviour_matrix', 'mix_matrix',
-           'layer_key', 'fig_outliers', 'sparsity_table', 'resm_actions', 'summary', 'latex_table',
-           'fig_conflict_behaviour', 'fig_sparsity', 'fig_results', 'fig_noise', 'fig_ablation', 'noise_claims',
-           'ablation_choice', 'selection_edges', 'make_figures']
+__all__ = ['ORDER', 'COLS', 'COL_NAMES', 'FIGURE_FILES', 'testbed_config', 'testbed_analysis', 'conflict_table',
+           'behaviour_matrix', 'mix_matrix', 'layer_key', 'fig_outliers', 'sparsity_table', 'resm_actions', 'summary',
+           'latex_table', 'fig_conflict_behaviour', 'fig_sparsity', 'fig_results', 'fig_noise', 'fig_ablation',
+           'noise_claims', 'ablation_choice', 'selection_edges', 'make_figures']
 
 # %% ../nbs/14_figures.ipynb #1cf654c4
 def testbed_config(tb:Testbed, dims:Sequence[str]=DIMS) -> dict:
@@ -314,11 +315,18 @@ def _write(path:Path, text:str):
     tmp = path.with_name(f'.{path.name}.tmp'); tmp.write_text(text); os.replace(tmp, path)
 
 # %% ../nbs/14_figures.ipynb #5d97fc71
+_PLOTS = ('results_main', 'conflict_params', 'conflict_behaviour', 'outliers_noise', 'sparsity_profiles', 'noise_robustness', 'ablation_resm')
+FIGURE_FILES = tuple(f'{p}.{x}' for p in _PLOTS for x in ('pdf', 'png')) + (     # what `make_figures` writes (claimed before it starts)
+    'results_main.csv', 'results_main.tex', 'results_claims.json', 'results_selection.csv', 'testbed_sanity.json', 'conflict_params.csv',
+    'conflict_behaviour_experts.csv', 'conflict_behaviour_mix.csv', 'conflict_behaviour_pairs.csv', 'outliers_noise.csv',
+    'outliers_resm_weights.csv', 'sparsity_profiles.csv', 'resm_actions.csv', 'noise_robustness.csv', 'noise_claims.json',
+    'ablation_resm_variants.csv', 'ablation_resm_sensitivity.csv', 'ablation_choice.json')
+
 def make_figures(st:Study, figdir='figures', log=print) -> list:
-    "Write every figure (PDF+PNG) and table of the study `st` to `figdir`; return the files."
+    "Write every figure (PDF+PNG) and table of the study `st` to `figdir` (files of a user's there are refused: `claim_files`); return the files."
     import pandas as pd
     figdir, t0 = Path(figdir), time.time()
-    figdir.mkdir(parents=True, exist_ok=True); use_style()
+    claim_files(figdir, FIGURE_FILES, 'resm-3h figures'); use_style()
     files = []
     def table(df, name, **kw):
         _write(figdir / name, df.to_csv(float_format='%.4f', **kw)); files.append(figdir / name)

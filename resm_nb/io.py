@@ -14,7 +14,7 @@ import torch
 __all__ = ['IO_MOST', 'SPLIT_READ', 'EARLY_WRITEBACK', 'TEMP_MARK', 'MANIFEST', 'CheckpointError', 'TensorInfo', 'model_file',
            'read_json', 'physical_memory', 'keep_freed_memory', 'read_at', 'write_at', 'host_empty', 'Checkpoint',
            'parse_size', 'start_writeback', 'SafetensorsWriter', 'remove_stale_temps', 'claim', 'check_output',
-           'atomic_folder', 'save_checkpoint']
+           'atomic_folder', 'claim_files', 'save_checkpoint']
 
 # %% ../nbs/02_io.ipynb #1288570c
 class CheckpointError(ValueError):
@@ -486,6 +486,11 @@ def claim(out):
 # %% ../nbs/02_io.ipynb #929aa60b
 MANIFEST = '.resm_nb-files'         # in an output written with an `owner`: the relative path of every file written, one per line
 
+def _listed(folder:Path) -> set:
+    "The relative paths the `MANIFEST` of `folder` lists (none without one)."
+    f = folder / MANIFEST
+    return set(f.read_text(errors='replace').splitlines()) if f.is_file() else set()
+
 def _files(folder:Path) -> list:
     "Every file (and link) under `folder`, links not followed, as sorted relative paths."
     return sorted(str((Path(d) / f).relative_to(folder)) for d, dirs, files in os.walk(folder)
@@ -504,7 +509,7 @@ def _check_replaceable(out:Path, overwrite:bool, owner:Optional[str], late:bool=
     if not (out / owner).is_file() or not (out / MANIFEST).is_file():
         raise FileExistsError(f"{out}: not an output of this tool (it lacks {owner if not (out / owner).is_file() else MANIFEST}, "
                               f"the list of what the tool wrote); refusing to replace it, even with overwrite")
-    ours = set((out / MANIFEST).read_text(errors='replace').splitlines()) | {MANIFEST, TEMP_MARK}
+    ours = _listed(out) | {MANIFEST, TEMP_MARK}
     theirs = [f for f in _files(out) if f not in ours]
     if theirs:
         raise FileExistsError(f"{out}: holds files this tool did not write ({', '.join(theirs[:3])}{', ...' if len(theirs) > 3 else ''}); "
@@ -574,6 +579,22 @@ def atomic_folder(out, overwrite:bool=False, owner:Optional[str]=None):
             try: p.rmdir()
             except OSError: break
         raise
+
+# %% ../nbs/02_io.ipynb #823fa122
+def claim_files(folder, names:Sequence[str], tool:str, check_only:bool=False) -> Path:
+    "Let `tool` write files `names` in `folder`: each absent or in the folder's `MANIFEST` (else an error, before any work); list them there."
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir(): raise FileExistsError(f"{folder}: exists and is not a folder")
+    ours = _listed(folder)
+    theirs = [n for n in names if n not in ours and ((folder / n).exists() or (folder / n).is_symlink())]
+    if theirs:
+        raise FileExistsError(f"{folder}: {tool} would replace {', '.join(theirs[:3])}{', ...' if len(theirs) > 3 else ''}, which it did not write "
+                              f"(not listed in {MANIFEST}); move {'it' if len(theirs) == 1 else 'them'} away or choose another folder")
+    if not check_only and not set(names) <= ours:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f'.{MANIFEST}.tmp-{os.getpid()}'
+        tmp.write_text(''.join(n + '\n' for n in sorted(ours | set(names)))); os.replace(tmp, folder / MANIFEST)
+    return folder
 
 # %% ../nbs/02_io.ipynb #e78e3b7f
 def save_checkpoint(state_dict:Mapping, folder, max_shard_size='5GB', overwrite:bool=False, extra_files:Mapping=None):

@@ -16,7 +16,7 @@ from .train import ModelConfig, TrainConfig, build_tokenizer, small_llama, train
 from .evaluate import evaluate, preference_accuracy, reference_logprobs, score_responses
 from .registry import registered, get_method
 from .driver import merge_state_dicts
-from .io import atomic_folder
+from .io import atomic_folder, claim_files
 
 # %% auto #0
 __all__ = ['METHOD_PARAMS', 'MIXES', 'NOISE_SWEEP', 'TESTBED_VERSION', 'RATIO_CANDIDATES', 'BASE_THREADS', 'LINEAR_T', 'MODELS',
@@ -600,8 +600,8 @@ def run(cfg:TestbedConfig=None, seeds:int=1, noises:Sequence[float]=(0.0,), out=
         progress:bool=True, log=print, cache=None) -> list:
     "`collect` the rows (cache: `cache`, by default `out/cache`), write `out/results.csv`, print the table and the sanity checks; return the rows."
     out, t0 = Path(out), time.time()
+    claim_files(out, ['results.csv'], 'resm-3h run')                 # before any work: a user's results.csv there is not replaced
     rows = collect(cfg, seeds, noises, out / 'cache' if cache is None else cache, fresh, progress, log)
-    out.mkdir(parents=True, exist_ok=True)
     _write_csv(rows, out / 'results.csv')
     log(results_table(rows))
     if any(r['noise'] == 0 for r in rows):

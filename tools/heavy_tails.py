@@ -94,8 +94,11 @@ def main(argv=None):
     a = ap.parse_args(argv)
     import pandas as pd
     from resm_nb.testbed import Testbed, build_model
+    from resm_nb.io import claim_files
     out = Path(a.out)
-    if out.exists() and not out.is_dir(): sys.exit(f"--out {out}: exists and is not a folder")
+    names = ['heavy_tails.csv', 'heavy_tails_merges.csv', 'heavy_tails_claims.json']
+    try: claim_files(out, names, 'tools/heavy_tails.py', check_only=True)     # a user's files of these names: refused before any work
+    except OSError as e: sys.exit(str(e))
     for s in range(a.seeds):                                   # the bases first: the testbeds of a seed share it
         tb = Testbed(long_config(), s, 0.0, a.cache, progress=False)
         if not (tb.path('base') / 'resm3h.json').exists(): print(f'training the base of seed {s}', flush=True); build_model(tb, 'base')
@@ -103,7 +106,7 @@ def main(argv=None):
     with ProcessPoolExecutor(a.jobs, mp_context=multiprocessing.get_context('spawn')) as ex:
         res = list(ex.map(measure, *zip(*todo), [a.cache] * len(todo)))
     t = pd.DataFrame([r for tr, _ in res for r in tr]); m = pd.DataFrame([r for _, mr in res for r in mr])
-    out.mkdir(parents=True, exist_ok=True)
+    claim_files(out, names, 'tools/heavy_tails.py')
     c = claims(m.to_dict('records'))
     for name, text in [('heavy_tails.csv', t.to_csv(index=False, float_format='%.6g')),
                        ('heavy_tails_merges.csv', m.to_csv(index=False, float_format='%.6g')),
