@@ -9,7 +9,7 @@ PKG = Path(__file__).resolve().parent.parent / 'resm_nb'
 ROOMS = {'merge library': ['naming', 'testing', 'io', 'taskvec', 'methods', 'tsvm', 'registry', 'driver', 'engine'],
          '3H testbed': ['world', 'train', 'evaluate', 'testbed', 'data'],
          'analyses': ['analyze', 'figures'],
-         'commands': ['cli']}
+         'commands': ['cli', 'launch']}
 
 def modules() -> list:
     "The package's modules (private ones such as _modidx left out)."
