@@ -11,6 +11,9 @@ grouped-query k/v projections), on one device and thread count:
 `--solvers` first times the dense solvers themselves; `--accuracy` compares both paths with M computed in fp64;
 `--lapack` (CPU) times the exact core with every SVD from scipy's LAPACK (OpenBLAS in scipy's wheels) instead of
 torch's (MKL in torch's x86 wheels): same algorithm (divide and conquer, `gesdd`), another library.
+`--fp32-eigh` (CPU) times the fast core with the three per-task eigendecompositions in fp32 (of the fp64 Gram
+matrix; the polar factors stay fp64) and compares both with fp64 SVDs on flat, decaying and geometric spectra: a
+variant measured and not adopted (`results_fast.md`).
 Times are the fastest of `--repeat` runs after one warm-up (CPU: process time; CUDA: synchronised wall time).
 Prints a Markdown table; never a pass/fail test.
 
@@ -20,7 +23,7 @@ Prints a Markdown table; never a pass/fail test.
 """
 import argparse, os, sys, time
 import torch
-from resm_nb.tsvm import svd, svd_gram, tsv_combine
+from resm_nb.tsvm import GramSVD, GRAM_BLOCK, gram, svd, svd_gram, tsv_combine, _tall
 
 def shapes(h:int) -> list:
     "Llama-style matrix shapes at hidden size `h` (intermediate ≈ 2.75 h, 4 query heads per k/v head)."
@@ -76,6 +79,39 @@ def lapack(h:int, repeat:int):
         print(f'| {name} | {m}×{n} | {cell("torch")} | {cell("scipy")} | {med["scipy"] / med["torch"]:.2f} | {diff:.1e} |', flush=True)
     print()
 
+def gram_svd_fp32(x:torch.Tensor, k:int, rcond:float=1e-4) -> tuple:
+    "`GramSVD(x).factors(k)` with the eigendecomposition in fp32 (of the fp64 Gram matrix): the variant `--fp32-eigh` measures."
+    f = GramSVD.__new__(GramSVD)
+    f.t, f.wide = _tall(x.float()); f.rcond, f.block = rcond, GRAM_BLOCK   # rcond: what fp32 can resolve (the exact SVD below it)
+    G = gram(f.t); G = G + G.triu(1).T                                    # `gram` fills the upper triangle
+    ev, Q = torch.linalg.eigh(G.float())
+    f.ev, f.Q = ev.flip(0).clamp_min(0).double(), Q.flip(1).double(); f.s = f.ev.sqrt().float()
+    return f.factors(k)
+
+def spectrum_taus(m:int, n:int, kind:str, g) -> list:
+    "Three m × n task matrices with a flat, decaying (noise plus rank 8) or geometric (σ from 1e-2 to 1e-8) spectrum, as in 05_tsvm's bound."
+    if kind == 'geometric':
+        r = min(m, n)
+        def one():
+            U = torch.linalg.qr(torch.randn(m, r, generator=g, dtype=torch.float64))[0]; V = torch.linalg.qr(torch.randn(n, r, generator=g, dtype=torch.float64))[0]
+            return ((U * torch.logspace(-2, -8, r, dtype=torch.float64)) @ V.T).float()
+        return [one() for _ in range(3)]
+    ts = [torch.randn(m, n, generator=g) * 2e-3 for _ in range(3)]
+    return [t * 0.1 + torch.randn(m, 8, generator=g) @ torch.randn(8, n, generator=g) * 1e-3 for t in ts] if kind == 'decaying' else ts
+
+def fp32_eigh(h:int, repeat:int):
+    "Per shape and spectrum: the fast core against the same with fp32 per-task eigendecompositions (s, ratio), and both against fp64 SVDs."
+    print('| shape | spectrum | fast s | fp32 eigh s | fp32 eigh / fast | fast vs fp64 | fp32 eigh vs fp64 |'); print('|---' * 7 + '|')
+    for m, n in [(h, h), shapes(h)[1][1]]:
+        for kind in ('flat', 'decaying', 'geometric'):
+            ts, k = spectrum_taus(m, n, kind, torch.Generator().manual_seed(0)), min(m, n) // 3
+            t_fa, Mf = timed(lambda: tsv_combine([svd(t, 'fast', k) for t in ts], [k] * 3, 'fast')[0], 'cpu', repeat)
+            t_32, M32 = timed(lambda: tsv_combine([gram_svd_fp32(t, k) for t in ts], [k] * 3, 'fast')[0], 'cpu', repeat)
+            ref = tsv_combine([torch.linalg.svd(t.double(), full_matrices=False) for t in ts], [k] * 3)[0]
+            rel = lambda M: f'{float((M.double() - ref).norm() / ref.norm()):.1e}'
+            print(f'| {m}×{n} | {kind} | {t_fa:.2f} | {t_32:.2f} | {t_32 / t_fa:.2f} | {rel(Mf)} | {rel(M32)} |', flush=True)
+    print()
+
 def solvers(h:int, dev:str, repeat:int):
     "Seconds of each dense solver on one random h × h matrix (its Gram matrix for the eigendecompositions)."
     x = torch.randn(h, h, generator=torch.Generator().manual_seed(1)).to(dev)
@@ -121,6 +157,8 @@ def main():
     ap.add_argument('--solvers', action='store_true', help='first time the solvers themselves on one hidden × hidden matrix '
                     '(SVD drivers on CUDA, symmetric eigendecomposition in fp32 and fp64)')
     ap.add_argument('--lapack', action='store_true', help="also time the exact core with scipy's SVDs instead of torch's (CPU)")
+    ap.add_argument('--fp32-eigh', action='store_true', help='also time the fast core with fp32 per-task eigendecompositions, '
+                    'and compare both with fp64 SVDs on flat, decaying and geometric spectra (CPU)')
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads); os.environ.setdefault('OPENBLAS_NUM_THREADS', str(a.threads))   # before scipy loads OpenBLAS
     dev = a.device
@@ -131,6 +169,7 @@ def main():
     if a.solvers: solvers(a.hidden, dev, a.repeat)
     if a.accuracy: accuracy(a.hidden, dev)
     if a.lapack and dev == 'cpu': lapack(a.hidden, a.repeat)
+    if a.fp32_eigh and dev == 'cpu': fp32_eigh(a.hidden, a.repeat)
     print('| matrix | shape | SVD exact s | SVD from Gram s | ratio | TSV-M core as written s | exact s | exact / as written | '
           'rel. diff of M | fast s | fast / exact | rel. Frobenius diff of M, fast |')
     print('|---|---|---|---|---|---|---|---|---|---|---|---|')
