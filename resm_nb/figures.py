@@ -4,14 +4,14 @@
 
 # %% ../nbs/14_figures.ipynb #dcea0494
 from __future__ import annotations
-import copy, json, math, os, time
+import copy, json, math, time
 from pathlib import Path
 from typing import Optional, Sequence
 import numpy as np, torch
 from .naming import parse_name, layer_of
 from .world import DIMS
 from .testbed import Testbed, Study, sanity, claims, regime, paired_ci
-from .io import claim_files
+from .io import claim_files, write_atomic
 from .analyze import PALETTE, COLUMN, PAGE, use_style, save_figure, panel_letters, analyze, fig_conflicts
 
 # %% auto #0
@@ -311,10 +311,6 @@ def selection_edges(rows:Sequence[dict], grid:Sequence[float]) -> 'pd.DataFrame'
               .agg(choices=('weight', 'size'), at_lowest=('at_lowest', 'mean'), at_highest=('at_highest', 'mean')))
 
 # %% ../nbs/14_figures.ipynb #502741bf
-def _write(path:Path, text:str):
-    tmp = path.with_name(f'.{path.name}.tmp'); tmp.write_text(text); os.replace(tmp, path)
-
-# %% ../nbs/14_figures.ipynb #5d97fc71
 _PLOTS = ('results_main', 'conflict_params', 'conflict_behaviour', 'outliers_noise', 'sparsity_profiles', 'noise_robustness', 'ablation_resm')
 FIGURE_FILES = tuple(f'{p}.{x}' for p in _PLOTS for x in ('pdf', 'png')) + (     # what `make_figures` writes (claimed before it starts)
     'results_main.csv', 'results_main.tex', 'results_claims.json', 'results_selection.csv', 'testbed_sanity.json', 'conflict_params.csv',
@@ -329,20 +325,20 @@ def make_figures(st:Study, figdir='figures', log=print) -> list:
     claim_files(figdir, FIGURE_FILES, 'resm-3h figures'); use_style()
     files = []
     def table(df, name, **kw):
-        _write(figdir / name, df.to_csv(float_format='%.4f', **kw)); files.append(figdir / name)
+        write_atomic(figdir / name, df.to_csv(float_format='%.4f', **kw)); files.append(figdir / name)
     # main results
     s = summary(st.rows); table(s, 'results_main.csv')
-    _write(figdir / 'results_main.tex', latex_table(s, caption=f'3H test scores (points; mean $\\pm$ sd over {len(st.testbeds)} seeds) on the resm\\_nb testbed.'))
+    write_atomic(figdir / 'results_main.tex', latex_table(s, caption=f'3H test scores (points; mean $\\pm$ sd over {len(st.testbeds)} seeds) on the resm\\_nb testbed.'))
     files += [figdir / 'results_main.tex'] + save_figure(fig_results(s), 'results_main', figdir)
     c = {score: claims(st.rows, score) for score in ('mean', 'pref_mean')}
-    _write(figdir / 'results_claims.json', json.dumps(c, indent=1, default=str)); files.append(figdir / 'results_claims.json')
+    write_atomic(figdir / 'results_claims.json', json.dumps(c, indent=1, default=str)); files.append(figdir / 'results_claims.json')
     rec = dict(sanity={k: dict(ok=bool(ok), measured=w) for k, (ok, w) in sanity(st.rows).items()}, times=st.times,
                regime={f'seed {tb.seed}': regime(tb) for tb in st.testbeds},
                selection_edges=selection_edges(st.rows, st.cfg.weight_grid).to_dict('index'))
     table(pd.DataFrame([dict(seed=r['seed'], method=r['method'], protocol=r.get('protocol'), weights=r.get('weights'), scale=r.get('scale'),
                              dev=r['dev'], test=r['mean']) for r in st.rows if r['kind'] in ('merge', 'merge-shared')]),
           'results_selection.csv', index=False)
-    _write(figdir / 'testbed_sanity.json', json.dumps(rec, indent=1)); files.append(figdir / 'testbed_sanity.json')
+    write_atomic(figdir / 'testbed_sanity.json', json.dumps(rec, indent=1)); files.append(figdir / 'testbed_sanity.json')
     # conflicts: resm-analyze's code on the cached experts (seed 0, noise 0)
     an = {p: testbed_analysis(tb) for p, tb in st.sweep.items()}
     table(conflict_table(an[0.0]), 'conflict_params.csv', index=False)
@@ -363,11 +359,11 @@ def make_figures(st:Study, figdir='figures', log=print) -> list:
     files += save_figure(fig_sparsity(sp), 'sparsity_profiles', figdir)
     # noise robustness
     nd = pd.DataFrame(st.noise_rows); table(nd, 'noise_robustness.csv', index=False)
-    _write(figdir / 'noise_claims.json', json.dumps(noise_claims(st.noise_rows), indent=1, default=str)); files.append(figdir / 'noise_claims.json')
+    write_atomic(figdir / 'noise_claims.json', json.dumps(noise_claims(st.noise_rows), indent=1, default=str)); files.append(figdir / 'noise_claims.json')
     files += save_figure(fig_noise(nd), 'noise_robustness', figdir)
     # RESM ablations
     table(st.variants, 'ablation_resm_variants.csv', index=False); table(st.sensitivity, 'ablation_resm_sensitivity.csv', index=False)
     files += save_figure(fig_ablation(st.variants, st.sensitivity), 'ablation_resm', figdir)
-    _write(figdir / 'ablation_choice.json', json.dumps(ablation_choice(st.variants), indent=1, default=str)); files.append(figdir / 'ablation_choice.json')
+    write_atomic(figdir / 'ablation_choice.json', json.dumps(ablation_choice(st.variants), indent=1, default=str)); files.append(figdir / 'ablation_choice.json')
     log(f'wrote {len(files)} files to {figdir} in {time.time() - t0:.0f} s')
     return files

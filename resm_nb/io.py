@@ -14,7 +14,7 @@ import torch
 __all__ = ['IO_MOST', 'SPLIT_READ', 'EARLY_WRITEBACK', 'TEMP_MARK', 'MANIFEST', 'CheckpointError', 'TensorInfo', 'model_file',
            'read_json', 'physical_memory', 'keep_freed_memory', 'read_at', 'write_at', 'host_empty', 'Checkpoint',
            'parse_size', 'start_writeback', 'SafetensorsWriter', 'remove_stale_temps', 'claim', 'check_output',
-           'atomic_folder', 'claim_files', 'save_checkpoint']
+           'atomic_folder', 'write_atomic', 'claim_files', 'save_checkpoint']
 
 # %% ../nbs/02_io.ipynb #1288570c
 class CheckpointError(ValueError):
@@ -581,6 +581,13 @@ def atomic_folder(out, overwrite:bool=False, owner:Optional[str]=None):
         raise
 
 # %% ../nbs/02_io.ipynb #823fa122
+def write_atomic(path, text:str) -> Path:
+    "Write `text` to file `path` under a temporary name beside it, then rename it into place: never a half-written file."
+    path = Path(path); tmp = path.with_name(f'.{path.name}.tmp-{os.getpid()}')
+    try: tmp.write_text(text); os.replace(tmp, path)
+    except BaseException: tmp.unlink(missing_ok=True); raise
+    return path
+
 def claim_files(folder, names:Sequence[str], tool:str, check_only:bool=False) -> Path:
     "Let `tool` write files `names` in `folder`: each absent or in the folder's `MANIFEST` (else an error, before any work); list them there."
     folder = Path(folder)
@@ -592,8 +599,7 @@ def claim_files(folder, names:Sequence[str], tool:str, check_only:bool=False) ->
                               f"(not listed in {MANIFEST}); move {'it' if len(theirs) == 1 else 'them'} away or choose another folder")
     if not check_only and not set(names) <= ours:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f'.{MANIFEST}.tmp-{os.getpid()}'
-        tmp.write_text(''.join(n + '\n' for n in sorted(ours | set(names)))); os.replace(tmp, folder / MANIFEST)
+        write_atomic(folder / MANIFEST, ''.join(n + '\n' for n in sorted(ours | set(names))))
     return folder
 
 # %% ../nbs/02_io.ipynb #e78e3b7f

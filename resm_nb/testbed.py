@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_testbed.ipynb #6f6898d4
 from __future__ import annotations
-import copy, hashlib, json, os, shutil, time
+import copy, hashlib, json, shutil, time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
@@ -16,7 +16,7 @@ from .train import ModelConfig, TrainConfig, build_tokenizer, small_llama, train
 from .evaluate import evaluate, preference_accuracy, reference_logprobs, score_responses
 from .registry import registered, get_method
 from .driver import merge_state_dicts
-from .io import atomic_folder, claim_files
+from .io import atomic_folder, claim_files, write_atomic
 
 # %% auto #0
 __all__ = ['METHOD_PARAMS', 'MIXES', 'NOISE_SWEEP', 'TESTBED_VERSION', 'RATIO_CANDIDATES', 'BASE_THREADS', 'LINEAR_T', 'MODELS',
@@ -183,7 +183,7 @@ def _mix(tb:Testbed, ratio): return _weights({d: tb.prefs(d) for d in DIMS}, rat
 def _write_json(f:Path, obj, **kw):
     "Write `obj` to `f` as JSON (`json.dumps` options `kw`, default indent 1) through a temporary file (never a half-written file)."
     f.parent.mkdir(parents=True, exist_ok=True)
-    tmp = f.with_name(f'.{f.name}.tmp'); tmp.write_text(json.dumps(obj, **{'indent': 1, **kw})); os.replace(tmp, f)
+    write_atomic(f, json.dumps(obj, **{'indent': 1, **kw}))
 
 def _read_json(f:Path) -> Optional[dict]:
     "The JSON object in `f`, or None if it is missing or damaged (then it is recomputed)."
@@ -569,7 +569,7 @@ def _write_csv(rows, path:Path):
     import pandas as pd
     cols = ['model', 'kind', 'method', 'seed', 'noise', *DIMS, 'mean']
     df = pd.DataFrame(rows); df = df[cols + [c for c in df.columns if c not in cols]]
-    tmp = path.with_name(f'.{path.name}.tmp'); df.to_csv(tmp, index=False, float_format='%.4f'); os.replace(tmp, path)
+    write_atomic(path, df.to_csv(index=False, float_format='%.4f'))
     return df
 
 # %% ../nbs/12_testbed.ipynb #8cacfcca

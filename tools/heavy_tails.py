@@ -19,7 +19,7 @@ can be given, and is only added to). Testbeds run on --jobs processes of one thr
 
     python tools/heavy_tails.py --seeds 3 --noises 0 0.1 0.2 0.3 --cache resm3h/cache --out figures --jobs 2
 """
-import argparse, json, multiprocessing, os, sys
+import argparse, json, multiprocessing, sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -94,7 +94,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     import pandas as pd
     from resm_nb.testbed import Testbed, build_model
-    from resm_nb.io import claim_files
+    from resm_nb.io import claim_files, write_atomic
     out = Path(a.out)
     names = ['heavy_tails.csv', 'heavy_tails_merges.csv', 'heavy_tails_claims.json']
     try: claim_files(out, names, 'tools/heavy_tails.py', check_only=True)     # a user's files of these names: refused before any work
@@ -111,7 +111,7 @@ def main(argv=None):
     for name, text in [('heavy_tails.csv', t.to_csv(index=False, float_format='%.6g')),
                        ('heavy_tails_merges.csv', m.to_csv(index=False, float_format='%.6g')),
                        ('heavy_tails_claims.json', json.dumps(c, indent=1) + '\n')]:
-        tmp = out / f'.{name}.tmp'; tmp.write_text(text); os.replace(tmp, out / name)     # never a half-written file
+        write_atomic(out / name, text)
     pd.set_option('display.width', 200)
     print(t.groupby('noise')[['layer_kurtosis', 'layer_beyond3', 'emb_kurtosis', 'emb_beyond3', 'regime_ratio', 'regime_ok']].mean().round(4))
     print(m.pivot_table(index='noise', columns='variant', values='test').round(4))

@@ -11,7 +11,7 @@ so this favours the merges). Reads the models of a `resm-3h` cache; builds what 
 
 Writes figures/selection_headroom.csv (one row per seed and method) and figures/selection_headroom.json (claims).
 """
-import argparse, json, os, sys
+import argparse, json, sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -47,7 +47,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     import pandas as pd
     from resm_nb.testbed import Testbed, TestbedConfig, claims, results
-    from resm_nb.io import claim_files
+    from resm_nb.io import claim_files, write_atomic
     names = ['selection_headroom.csv', 'selection_headroom.json']
     try: out = claim_files(a.out, names, 'tools/selection_headroom.py', check_only=True)   # a user's files of these names: refused now
     except OSError as e: sys.exit(str(e))
@@ -55,8 +55,7 @@ def main(argv=None):
         rows = [r for rs in ex.map(one_seed, [a.cache] * a.seeds, range(a.seeds), [a.extra] * a.seeds) for r in rs]
     df = pd.DataFrame(rows)
     claim_files(out, names, 'tools/selection_headroom.py')
-    def write(name, text): tmp = out / f'.{name}.tmp'; tmp.write_text(text); os.replace(tmp, out / name)      # never a half-written file
-    write('selection_headroom.csv', df.to_csv(index=False, float_format='%.4f'))
+    write_atomic(out / 'selection_headroom.csv', df.to_csv(index=False, float_format='%.4f'))
     wide = {(r['seed'], r['method']): r for r in rows}
     base_rows, wide_rows = [], []
     for s in range(a.seeds):
@@ -66,7 +65,7 @@ def main(argv=None):
                 w = wide[(s, r['method'])]; r = dict(r, dev=w['dev'], mean=w['test'])
             wide_rows.append(r)
     res = {'13 evaluations, grid to 1.5': claims(base_rows), f"{13}+{a.extra} evaluations, grid to 3.0": claims(wide_rows)}
-    write('selection_headroom.json', json.dumps(res, indent=1, default=str) + '\n')
+    write_atomic(out / 'selection_headroom.json', json.dumps(res, indent=1, default=str) + '\n')
     d = df.assign(ddev=df.dev - df.dev0, dtest=df.test - df.test0)
     print(d.groupby('method')[['ddev', 'dtest']].mean().round(4).to_string())
     print(f"all: dev {d.ddev.mean():+.4f}, test {d.dtest.mean():+.4f} over {len(d)} (seed, method) pairs; "
