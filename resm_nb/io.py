@@ -454,7 +454,10 @@ def remove_stale_temps(out) -> list:
     out, gone = Path(out).absolute(), []
     for p in sorted(out.parent.glob(f'.{out.name}.*-*')):
         m = re.fullmatch(rf'\.{re.escape(out.name)}\.(tmp|old)-(\d+)(-.*)?', p.name)
-        if not m or p.is_symlink() or not (p / TEMP_MARK).is_file() or _pid_alive(int(m[2])): continue
+        if not m or p.is_symlink() or not p.is_dir() or _pid_alive(int(m[2])): continue
+        if not (p / TEMP_MARK).is_file():                              # not marked: a user's, or killed between making and marking it
+            if m[1] == 'tmp' and not any(p.iterdir()): p.rmdir(); gone.append(p)       # then empty: nothing is lost
+            continue
         if m[1] == 'old' and not out.exists():                         # a crash between the two renames: the old output comes back
             (p / TEMP_MARK).unlink(); p.rename(out)
         else: shutil.rmtree(p, ignore_errors=True); gone.append(p)
@@ -554,9 +557,9 @@ def _claimed(out:Path, overwrite:bool, owner:Optional[str]):
         _check_replaceable(out, overwrite, owner)
         tmp = Path(tempfile.mkdtemp(prefix=f'.{out.name}.tmp-{os.getpid()}-', dir=out.parent))
         try:
+            _mark(tmp)
             mask = os.umask(0); os.umask(mask)
             os.chmod(tmp, 0o777 & ~mask)
-            _mark(tmp)
             yield tmp
             if owner is not None: (tmp / MANIFEST).write_text(''.join(f + '\n' for f in _files(tmp) if f != TEMP_MARK))
             _check_replaceable(out, overwrite, owner, late=True)
