@@ -14,16 +14,20 @@ torch's (MKL in torch's x86 wheels): same algorithm (divide and conquer, `gesdd`
 `--fp32-eigh` (CPU) times the fast core with the three per-task eigendecompositions in fp32 (of the fp64 Gram
 matrix; the polar factors stay fp64) and compares both with fp64 SVDs on flat, decaying and geometric spectra: a
 variant measured and not adopted (`results_fast.md`).
+`--side-by-side` (CPU) times the exact core on all of torch's threads against the same core with its independent
+SVDs (the T task matrices, then the two polar factors) computed at once, one per thread, each on one thread
+(wall time, runs alternating; a variant measured, `results_fast.md`).
 Times are the fastest of `--repeat` runs after one warm-up (CPU: process time; CUDA: synchronised wall time).
 Prints a Markdown table; never a pass/fail test.
 
     python benchmarks/bench_svd.py --threads 1                 # Llama-shapes at hidden 1024 (the ~200M benchmark model)
     python benchmarks/bench_svd.py --hidden 4096 --device cuda --solvers --accuracy  # Llama-3-8B's shapes, on a GPU
     python benchmarks/bench_svd.py --threads 1 --solvers --lapack    # the exact path's SVDs: torch's LAPACK or scipy's
+    python benchmarks/bench_svd.py --threads 2 --side-by-side --repeat 5    # torch's threads in one SVD, or one SVD per thread
 """
 import argparse, os, sys, time
 import torch
-from resm_nb.tsvm import GramSVD, GRAM_BLOCK, gram, svd, svd_gram, tsv_combine, _tall
+from resm_nb.tsvm import GramSVD, GRAM_BLOCK, gram, lapack_svd, svd, svd_gram, tsv_combine, _tall
 
 def shapes(h:int) -> list:
     "Llama-style matrix shapes at hidden size `h` (intermediate ≈ 2.75 h, 4 query heads per k/v head)."
@@ -146,6 +150,38 @@ def accuracy(h:int, dev:str):
             print(f'| {m}×{n} | {"decaying" if decay else "flat"} | ' + ' | '.join(cols) + ' |', flush=True)
     print()
 
+def core_side_by_side(taus, k:int, pool) -> torch.Tensor:
+    "The exact TSV-M core with the task SVDs, then the two polar factors, computed side by side in `pool` (one SVD per worker)."
+    svds = list(pool.map(lapack_svd, taus))
+    U = torch.cat([u[:, :k] for u, _, _ in svds], 1); s = torch.cat([sv[:k] for _, sv, _ in svds]); Vh = torch.cat([vh[:k] for _, _, vh in svds], 0)
+    Uo, Vo = pool.map(lambda x: (lambda P, _, Qh: P @ Qh)(*lapack_svd(x)), [U, Vh])
+    return (Uo * s) @ Vo
+
+def side_by_side(h:int, repeat:int):
+    "Per shape: the exact core on all torch threads against one SVD per thread, each single-threaded (wall s, median and range, ratio)."
+    import statistics
+    from concurrent.futures import ThreadPoolExecutor
+    nt = torch.get_num_threads()
+    print(f'| matrix | shape | exact core, {nt} threads per SVD, s ({repeat} runs) | {nt} SVDs side by side, 1 thread each, s | '
+          'side by side / threads (medians) | rel. diff of M |'); print('|---' * 6 + '|')
+    with ThreadPoolExecutor(nt) as pool:
+        for name, (m, n) in shapes(h):
+            g = torch.Generator().manual_seed(0)
+            taus, k = [torch.randn(m, n, generator=g) * 2e-3 for _ in range(3)], min(m, n) // 3
+            runs, M = {'threads': [], 'side': []}, {}
+            for _ in range(repeat):                                        # alternating: a slow spell of the machine hits both
+                for how in ('threads', 'side'):
+                    torch.set_num_threads(nt if how == 'threads' else 1)
+                    t = time.perf_counter()
+                    M[how] = tsv_combine([svd(x) for x in taus], [k] * 3)[0] if how == 'threads' else core_side_by_side(taus, k, pool)
+                    runs[how].append(time.perf_counter() - t)
+            torch.set_num_threads(nt)
+            med = {how: statistics.median(v) for how, v in runs.items()}
+            cell = lambda how: f'{med[how]:.2f} ({min(runs[how]):.2f}-{max(runs[how]):.2f})'
+            diff = float((M['side'] - M['threads']).norm() / M['threads'].norm())
+            print(f'| {name} | {m}×{n} | {cell("threads")} | {cell("side")} | {med["side"] / med["threads"]:.2f} | {diff:.1e} |', flush=True)
+    print()
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--hidden', type=int, default=1024)
@@ -159,6 +195,8 @@ def main():
     ap.add_argument('--lapack', action='store_true', help="also time the exact core with scipy's SVDs instead of torch's (CPU)")
     ap.add_argument('--fp32-eigh', action='store_true', help='also time the fast core with fp32 per-task eigendecompositions, '
                     'and compare both with fp64 SVDs on flat, decaying and geometric spectra (CPU)')
+    ap.add_argument('--side-by-side', action='store_true', help="also time the exact core on all of torch's threads against its "
+                    'independent SVDs side by side, one per thread (CPU)')
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads); os.environ.setdefault('OPENBLAS_NUM_THREADS', str(a.threads))   # before scipy loads OpenBLAS
     dev = a.device
@@ -170,6 +208,7 @@ def main():
     if a.accuracy: accuracy(a.hidden, dev)
     if a.lapack and dev == 'cpu': lapack(a.hidden, a.repeat)
     if a.fp32_eigh and dev == 'cpu': fp32_eigh(a.hidden, a.repeat)
+    if a.side_by_side and dev == 'cpu': side_by_side(a.hidden, a.repeat)
     print('| matrix | shape | SVD exact s | SVD from Gram s | ratio | TSV-M core as written s | exact s | exact / as written | '
           'rel. diff of M | fast s | fast / exact | rel. Frobenius diff of M, fast |')
     print('|---|---|---|---|---|---|---|---|---|---|---|---|')
