@@ -21,6 +21,15 @@ def execute(nb_path=INDEX):
     ExecutePreprocessor(timeout=600, kernel_name='python3').preprocess(nb, {'metadata': {'path': str(nb_path.parent)}})
     return nb
 
+def squeeze_blank_lines(md:str) -> str:
+    "Runs of blank lines outside fenced code blocks as one (hidden-input cells leave several; Markdown reads them as one)."
+    out, fence = [], False
+    for line in md.split('\n'):
+        if line.lstrip().startswith('```'): fence = not fence
+        if not fence and not line.strip() and out and not out[-1].strip(): continue
+        out.append(line)
+    return '\n'.join(out)
+
 def to_markdown(nb) -> str:
     "README text from an executed notebook."
     nb = copy.deepcopy(nb)
@@ -36,7 +45,7 @@ def to_markdown(nb) -> str:
     exporter = MarkdownExporter()
     exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags={'hide-input'}), enabled=True)
     body, _ = exporter.from_notebook_node(nb)
-    return HEADER + body.strip() + '\n'
+    return HEADER + squeeze_blank_lines(body).strip() + '\n'
 
 def render_readme() -> str: return to_markdown(execute())
 
