@@ -18,7 +18,7 @@ from .registry import get_method
 
 # %% auto #0
 __all__ = ['CPU_TILE', 'ROW_BLOCK_BYTES', 'MAP_INPUTS', 'MergeResult', 'StateDict', 'source_name', 'MergeInputError',
-           'check_inputs', 'merge_one', 'pins', 'maps', 'merge_sources', 'merge_state_dicts', 'merge_tensor',
+           'check_inputs', 'cast_to', 'merge_one', 'pins', 'maps', 'merge_sources', 'merge_state_dicts', 'merge_tensor',
            'pick_device']
 
 # %% ../nbs/07_driver.ipynb #92794db5
@@ -94,14 +94,27 @@ def check_inputs(base, experts:Sequence, shared_vocab:bool=False) -> dict:
 # %% ../nbs/07_driver.ipynb #a14434ba
 CPU_TILE = 2**18               # entries per input in one tile of an entry-by-entry merge on the CPU (1 MiB in fp32)
 
+def cast_to(t:torch.Tensor, dtype:torch.dtype, what:str) -> torch.Tensor:
+    "`t` in `dtype`; a `ValueError` naming `what` where finite values overflow it (above 65504 in float16)."
+    r = t.to(dtype)
+    if t.is_floating_point() and dtype.is_floating_point and torch.finfo(dtype).max < torch.finfo(t.dtype).max \
+       and not torch.isfinite(r.sum(dtype=torch.float32)):
+        n = int((~torch.isfinite(r) & torch.isfinite(t)).sum())
+        if n:
+            name = str(dtype).replace('torch.', '')
+            raise ValueError(f"{what}: {n} value(s) overflow {name} (largest |value| {float(t.abs().max()):.4g}; {name} holds "
+                             f"at most {torch.finfo(dtype).max:.6g}); write another dtype (dtype: bfloat16 or float32)")
+    return r
+
 def merge_one(m:MergeMethod, base:torch.Tensor, experts:Sequence[torch.Tensor], p:Mapping, key:str='tensor', ctx=None,
               device=None, out_dtype:Optional[torch.dtype]=None, rows:Optional[tuple]=None, names:Optional[Sequence[str]]=None) -> MergeResult:
     "Merge one tensor (rows a:c of it: `rows`) with method `m` and resolved parameters `p`, in fp32 on `device`; cast once to `out_dtype` (default: the base's)."
     names = names or ['base'] + [f'expert {i}' for i in range(len(experts))]      # how errors name the inputs (`source_name`)
     where = lambda i: f"{key} ({names[i]})" if rows is None else f"{key} ({names[i]}, rows {rows[0]}:{rows[1]})"
     if not base.is_floating_point():
-        if all(torch.equal(base, e) for e in experts): return MergeResult(base, {})
-        raise MergeInputError(f"{key}: non-floating tensor ({base.dtype}) differs between base and experts; cannot merge it")
+        diff = [i for i, e in enumerate(experts) if not torch.equal(base, e)]
+        if not diff: return MergeResult(base, {})
+        raise MergeInputError(f"{where(diff[0] + 1)}: non-floating tensor ({base.dtype}) differs from the base's; cannot merge it")
     dev, od = torch.device(device or base.device), out_dtype or base.dtype
     if m.rowwise and dev.type == 'cpu' and base.dim() >= 1 and base.numel() > CPU_TILE:
         step, (n, a0) = max(1, CPU_TILE // max(1, base[0].numel())), (base.shape[0], rows[0] if rows else 0)
@@ -118,8 +131,9 @@ def merge_one(m:MergeMethod, base:torch.Tensor, experts:Sequence[torch.Tensor], 
         e = e.to(dev, torch.float32, non_blocking=True); check_finite(e, where(i + 1)); es.append(e)
     out = m(b32, es, p, key, ctx)
     t, info = out if isinstance(out, tuple) else (out, {})
-    check_finite(t, (key if rows is None else f'{key} (rows {rows[0]}:{rows[1]})') + f': result of {m.name}')
-    return MergeResult(t.to(od), info)
+    what = (key if rows is None else f'{key} (rows {rows[0]}:{rows[1]})') + f': result of {m.name}'
+    check_finite(t, what)
+    return MergeResult(cast_to(t, od, what), info)
 
 # %% ../nbs/07_driver.ipynb #f6694825
 def _stream(keys:Sequence, load:Callable, fn:Callable, prefetch:int=1):
@@ -234,7 +248,7 @@ def merge_sources(m:MergeMethod, p:Mapping, base, experts:Sequence, write:Callab
         out = torch.empty(i.shape, dtype=od)
         for (a, c), (b, es) in blocks(k, n, step):
             out[a:c] = merge_one(m, b, es, p, k, ctx, dev, od, (a, c), names).tensor.cpu()
-        if n < N: out[n:] = _rows(base, k, n, N).to(od)                  # the base keeps the rows it alone has
+        if n < N: out[n:] = cast_to(_rows(base, k, n, N), od, f'{k} ({names[0]}, rows {n}:{N})')   # the base keeps the rows it alone has
         return out, getattr(ctx, 'info', {})
     def merge(k, x):
         if x is None: return merge_blocks(k)
@@ -242,7 +256,7 @@ def merge_sources(m:MergeMethod, p:Mapping, base, experts:Sequence, write:Callab
         od = out_dtype if out_dtype is not None and b.is_floating_point() else x[0].dtype
         r = merge_one(m, b, es, p, k, ctxs.get(k), dev, od, names=names)
         t = r.tensor
-        if len(x) == 3: t = torch.cat([t.to(x[0].device), x[0][x[2]:].to(od)])      # the base keeps the rows it alone has
+        if len(x) == 3: t = torch.cat([t.to(x[0].device), cast_to(x[0][x[2]:], od, f'{k} ({names[0]}, rows {x[2]}:)')])   # the base keeps its own rows
         return t, r.info
     infos = {}
     for k, (t, info) in tqdm(_stream(base.keys(), load, merge), total=len(base.keys()), desc=f'{m.name} merge', disable=not progress):

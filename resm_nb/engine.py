@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_engine.ipynb #ff2262a3
 from __future__ import annotations
-import argparse, json, os, re, resource, sys, time, warnings
+import argparse, json, os, re, resource, signal, sys, threading, time, warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,7 +18,7 @@ from .driver import check_inputs, maps, merge_sources, pick_device
 
 # %% auto #0
 __all__ = ['TOKENIZER_FILES', 'MergeConfigError', 'MergeConfig', 'UniqueKeyLoader', 'read_config', 'load_config', 'MergeReport',
-           'merge', 'CLIHelp', 'run_command', 'main']
+           'merge', 'CLIHelp', 'Terminated', 'run_command', 'main']
 
 # %% ../nbs/08_engine.ipynb #3dda369c
 class MergeConfigError(ValueError):
@@ -37,6 +37,7 @@ class MergeConfig:
     shard_size: int = 5_000_000_000
     shared_vocab: bool = False
     raw: dict = field(default_factory=dict)
+    labels: list = field(default_factory=list)     # how the config names each expert: 'models[i]', i its place in the YAML list
     @property
     def folders(self) -> list:
         "The model folders the config names (base, experts, tokenizer source): the only places the merge reads from."
@@ -68,13 +69,14 @@ def _model_path(v, root:Path, what:str, cache_dir=None) -> Path:
     try: return Path(snapshot_download(repo, revision=rev or None, cache_dir=cache_dir, allow_patterns=_HUB_FILES))
     except Exception as e:
         raise MergeConfigError(f"{what}: {v!r} is not a folder ({p}), and fetching it from the Hugging Face Hub failed "
-                               f"({type(e).__name__}: {str(e)[:160]})") from None
+                               f"({type(e).__name__}: {' '.join(str(e).split())[:160]})") from None
 
 # %% ../nbs/08_engine.ipynb #356b48a6
 _DTYPES = {'float32': torch.float32, 'fp32': torch.float32, 'float16': torch.float16, 'fp16': torch.float16,
            'bfloat16': torch.bfloat16, 'bf16': torch.bfloat16}
 _KEYS = {'merge_method', 'base_model', 'models', 'parameters', 'dtype', 'out_dtype', 'tokenizer_source',
          'out_shard_size', 'shared_vocab', 'name'}
+_MODEL_KEYS = {'model', 'parameters', 'name'}
 
 class UniqueKeyLoader(yaml.SafeLoader):
     "PyYAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last one silently)."
@@ -111,7 +113,8 @@ def load_config(config, root=None) -> MergeConfig:
     for k in ('slices', 'parameters_per_layer'):
         if k in raw: raise MergeConfigError(f"'{k}' is not supported by resm-merge (whole-model merges only)")
     unknown = set(raw) - _KEYS
-    if unknown: raise MergeConfigError(f"unknown config key(s) {sorted(unknown)}; known: {sorted(_KEYS)}")
+    if unknown: raise MergeConfigError(f"unknown config key(s) {sorted(unknown, key=str)}; known: {sorted(_KEYS)}")
+    if not isinstance(raw.get('name', ''), str): raise MergeConfigError(f"name must be a string, got {type(raw['name']).__name__}")
     if 'merge_method' not in raw: raise MergeConfigError("missing 'merge_method'")
     try: m = get_method(raw['merge_method'])
     except ValueError as e: raise MergeConfigError(str(e)) from None
@@ -121,6 +124,9 @@ def load_config(config, root=None) -> MergeConfig:
     for i, e in enumerate(entries):
         if isinstance(e, str): e = {'model': e}
         if not isinstance(e, dict) or 'model' not in e: raise MergeConfigError(f"models[{i}]: expected {{model: PATH}}, got {e!r}")
+        if set(e) - _MODEL_KEYS:
+            raise MergeConfigError(f"models[{i}]: unknown key(s) {sorted(set(e) - _MODEL_KEYS, key=str)}; known: {sorted(_MODEL_KEYS)}")
+        if not isinstance(e.get('name', ''), str): raise MergeConfigError(f"models[{i}].name must be a string, got {type(e['name']).__name__}")
         ps = e.get('parameters') or {}
         if not isinstance(ps, dict): raise MergeConfigError(f"models[{i}].parameters must be a mapping of name: value, got {ps!r}")
         models.append((_model_path(e['model'], root, f"models[{i}].model"), dict(ps)))
@@ -146,7 +152,7 @@ def load_config(config, root=None) -> MergeConfig:
     params = dict(glob)
     for i, (path, ps) in enumerate(experts):
         bad = set(ps) - per_model
-        if bad: raise MergeConfigError(f"models entry {path}: {sorted(bad)} cannot be given per model for {m.name} "
+        if bad: raise MergeConfigError(f"models entry {path}: {sorted(bad, key=str)} cannot be given per model for {m.name} "
                                        f"(per-model parameters: {sorted(per_model)}; put the others under 'parameters')")
     for name in per_model:
         given = [ps.get(name, glob.get(name)) for _, ps in experts]
@@ -156,15 +162,17 @@ def load_config(config, root=None) -> MergeConfig:
     try: params = m.resolve(len(experts), params)
     except ValueError as e: raise MergeConfigError(str(e)) from None
     dt = raw.get('out_dtype', raw.get('dtype'))
-    if dt is not None and dt not in _DTYPES: raise MergeConfigError(f"dtype {dt!r} is not one of {sorted(_DTYPES)}")
+    if dt is not None and (not isinstance(dt, str) or dt not in _DTYPES): raise MergeConfigError(f"dtype {dt!r} is not one of {sorted(_DTYPES)}")
     tok = raw.get('tokenizer_source', 'base')
+    if tok == '': raise MergeConfigError("tokenizer_source is empty; use 'base' or a model path")
     if tok == 'union': raise MergeConfigError("tokenizer_source: union is not supported; use 'base' or a model path")
     tok_path = base if tok in (None, 'base') else _model_path(tok, root, 'tokenizer_source')
     try: shard = parse_size(raw.get('out_shard_size', '5GB'))
     except ValueError as e: raise MergeConfigError(f"out_shard_size: {e}") from None
     sv = raw.get('shared_vocab', False)
     if not isinstance(sv, bool): raise MergeConfigError(f"shared_vocab must be true or false, got {sv!r}")
-    return MergeConfig(m.name, base, [p for p, _ in experts], params, _DTYPES.get(dt), tok_path, shard, sv, raw)
+    labels = [f'models[{i}]' for i, (p, _) in enumerate(models) if m.name == 'linear' or p != base]
+    return MergeConfig(m.name, base, [p for p, _ in experts], params, _DTYPES.get(dt), tok_path, shard, sv, raw, labels)
 
 # %% ../nbs/08_engine.ipynb #4bb6ff1d
 @dataclass
@@ -198,7 +206,8 @@ TOKENIZER_FILES = ('tokenizer.json', 'tokenizer_config.json', 'special_tokens_ma
 def _check_out(out:Path, cfg:MergeConfig):
     "Refuse an output folder that is, contains or lies inside an input folder of `cfg`."
     o = out.resolve()
-    for what, p in [('base_model', cfg.base)] + [(f'models[{i}]', p) for i, p in enumerate(cfg.experts)] + [('tokenizer_source', cfg.tokenizer_source)]:
+    labels = cfg.labels or [f'models[{i}]' for i in range(len(cfg.experts))]
+    for what, p in [('base_model', cfg.base)] + list(zip(labels, cfg.experts)) + [('tokenizer_source', cfg.tokenizer_source)]:
         q = Path(p).resolve()
         if o == q or q in o.parents or o in q.parents:
             rel = 'is' if o == q else 'lies inside' if q in o.parents else 'contains'
@@ -209,7 +218,8 @@ def _side_files(cfg:MergeConfig) -> dict:
     "The files copied beside the weights, as {name: bytes}: the base's config (stored dtype) and generation config, the tokenizer."
     out, also = {}, cfg.folders
     conf = read_json(cfg.base, 'config.json', also)
-    if conf is not None:
+    if conf is None: warnings.warn(f"{cfg.base}: no config.json; the merged model will have none either (transformers needs one to load it)", stacklevel=3)
+    else:
         if cfg.dtype is not None:
             name = str(cfg.dtype).replace('torch.', '')
             for k in ('torch_dtype', 'dtype'):
@@ -289,21 +299,32 @@ class CLIHelp(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 # %% ../nbs/08_engine.ipynb #3a8e42b1
+class Terminated(KeyboardInterrupt):
+    "SIGTERM, raised in the main thread like Ctrl-C's `KeyboardInterrupt`, so that the same clean-up runs."
+
+def _terminate(signum, frame): raise Terminated()
+
 def run_command(prog:str, job, debug:bool=False, interrupted:str='') -> tuple:
-    "Run `job()` for command `prog`: (0, its result), or (1, None) after a one-line error, or (130, None) after Ctrl-C."
-    with warnings.catch_warnings():
-        warnings.simplefilter('always')
-        warnings.showwarning = lambda msg, *_a, **_k: print(f"{prog}: warning: {msg}", file=sys.stderr)
-        try: return 0, job()
-        except KeyboardInterrupt:
-            if debug: raise
-            print(f"{prog}: interrupted{'; ' + interrupted if interrupted else ''}", file=sys.stderr)
-            return 130, None
-        except Exception as e:
-            if debug: raise
-            known = isinstance(e, (ValueError, OSError, RuntimeError))        # our errors are ValueErrors (configs, checkpoints) or OSErrors
-            print(f"{prog}: error: {e if known else f'{type(e).__name__}: {e}'}", file=sys.stderr)
-            return 1, None
+    "Run `job()` for command `prog`: (0, its result), or (1, None) after a one-line error, (130, None) after Ctrl-C, (143, None) after SIGTERM."
+    main_thread = threading.current_thread() is threading.main_thread()      # signal handlers can be set only there
+    old = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('always')
+            warnings.showwarning = lambda msg, *_a, **_k: print(f"{prog}: warning: {msg}", file=sys.stderr)
+            try: return 0, job()
+            except KeyboardInterrupt as e:
+                if debug: raise
+                how = 'terminated' if isinstance(e, Terminated) else 'interrupted'
+                print(f"{prog}: {how}{'; ' + interrupted if interrupted else ''}", file=sys.stderr)
+                return (143 if how == 'terminated' else 130), None
+            except Exception as e:
+                if debug: raise
+                known = isinstance(e, (ValueError, OSError, RuntimeError))    # our errors are ValueErrors (configs, checkpoints) or OSErrors
+                print(f"{prog}: error: {e if known else f'{type(e).__name__}: {e}'}", file=sys.stderr)
+                return 1, None
+    finally:
+        if main_thread: signal.signal(signal.SIGTERM, old)
 
 # %% ../nbs/08_engine.ipynb #178e9138
 def main(argv=None):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_io.ipynb #84b5dc67
 from __future__ import annotations
-import contextlib, json, math, mmap, os, pickle, re, shutil, struct, tempfile, time, warnings, zipfile
+import contextlib, errno, json, math, mmap, os, pickle, re, shutil, struct, tempfile, time, warnings, zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Mapping, NamedTuple, Optional, Sequence
@@ -13,8 +13,8 @@ import torch
 # %% auto #0
 __all__ = ['IO_MOST', 'SPLIT_READ', 'EARLY_WRITEBACK', 'TEMP_MARK', 'MANIFEST', 'CheckpointError', 'TensorInfo', 'model_file',
            'read_json', 'physical_memory', 'keep_freed_memory', 'read_at', 'write_at', 'host_empty', 'Checkpoint',
-           'parse_size', 'start_writeback', 'SafetensorsWriter', 'remove_stale_temps', 'claim', 'check_output',
-           'atomic_folder', 'write_atomic', 'claim_files', 'save_checkpoint']
+           'parse_size', 'start_writeback', 'check_space', 'SafetensorsWriter', 'remove_stale_temps', 'claim',
+           'check_output', 'atomic_folder', 'write_atomic', 'claim_files', 'save_checkpoint']
 
 # %% ../nbs/02_io.ipynb #1288570c
 class CheckpointError(ValueError):
@@ -355,12 +355,12 @@ class Checkpoint:
 
 # %% ../nbs/02_io.ipynb #478fe7a7
 def parse_size(size) -> int:
-    "Bytes in `size`, given as an int or a string like '5GB', '500MB', '2KiB'."
-    if isinstance(size, int): return size
-    m = re.fullmatch(r'\s*([\d.]+)\s*([KMGT]?)(i?)B?\s*', str(size), re.I)
-    if not m: raise ValueError(f"cannot read size {size!r}; use e.g. '5GB', '500MB' or a number of bytes")
-    num, unit, bi = float(m[1]), m[2].upper(), m[3]
-    return int(num * (1024 if bi else 1000) ** ' KMGT'.index(unit or ' '))
+    "Bytes in `size` (at least 1), given as an int or a string like '5GB', '500MB', '2KiB'."
+    m = None if isinstance(size, (bool, int)) else re.fullmatch(r'\s*(\d+\.?\d*|\.\d+)\s*([KMGT]?)(i?)B?\s*', str(size), re.I)
+    if not isinstance(size, int) and not m: raise ValueError(f"cannot read size {size!r}; use e.g. '5GB', '500MB' or a number of bytes")
+    n = size if m is None else int(float(m[1]) * (1024 if m[3] else 1000) ** ' KMGT'.index(m[2].upper() or ' '))
+    if isinstance(size, bool) or n < 1: raise ValueError(f"size {size!r} must be a positive number of bytes, e.g. '5GB'")
+    return n
 
 # %% ../nbs/02_io.ipynb #d70877a1
 EARLY_WRITEBACK = True     # SafetensorsWriter starts each tensor's writeback as soon as it is written
@@ -383,6 +383,14 @@ def _plan_shards(infos:Sequence, max_shard_size:int) -> list:
     return shards
 
 # %% ../nbs/02_io.ipynb #77fe6578
+def check_space(folder, nbytes:int, what:str='the output'):
+    "An `OSError` now, naming `folder`, if its file system has less than `nbytes` free for `what`."
+    free = shutil.disk_usage(folder).free
+    if nbytes > free:
+        raise OSError(f"{folder}: {what} needs {nbytes / 1e9:.3g} GB and its file system has {free / 1e9:.3g} GB free; "
+                      f"free some space or write elsewhere")
+
+# %% ../nbs/02_io.ipynb #e5fd0511
 class SafetensorsWriter:
     "Write planned tensors, in any order, into size-capped safetensors shards (plus an index) in `folder`."
     def __init__(self, folder, infos:Sequence, max_shard_size='5GB', metadata:Optional[dict]=None):
@@ -395,6 +403,7 @@ class SafetensorsWriter:
         self.files = ['model.safetensors'] if n == 1 else [f'model-{i+1:05d}-of-{n:05d}.safetensors' for i in range(n)]
         self._where, self._fhs, self._todo = {}, [], set(names)
         meta = {'format': 'pt', **(metadata or {})}
+        check_space(self.folder, sum(int(torch.Size(sh).numel()) * dt.itemsize for _, sh, dt in infos), 'writing the tensors')   # before any work
         for fname, shard in zip(self.files, shards):
             header, off = {'__metadata__': meta}, 0
             for name, shape, dtype in shard:
@@ -417,14 +426,17 @@ class SafetensorsWriter:
         if tuple(tensor.shape) != shape or tensor.dtype != dtype:
             raise ValueError(f"tensor {name}: got {tuple(tensor.shape)} {tensor.dtype}, planned {shape} {dtype}")
         data = tensor.detach().to('cpu').contiguous().reshape(-1).view(torch.uint8).numpy()
-        write_at(fh.fileno(), data, off)
+        try: write_at(fh.fileno(), data, off)
+        except OSError as e: raise OSError(f"{self.folder / self._where[name][4]}: writing tensor {name} failed ({e.strerror})") from None
         start_writeback(fh.fileno(), off, len(data))
         self._todo.discard(name)
 
     def close(self):
         "Flush the shards and write the index; every planned tensor must have been written."
         if self._todo: raise ValueError(f"{len(self._todo)} planned tensors were never written, e.g. {sorted(self._todo)[:3]}")
-        for fh in self._fhs: fh.flush(); os.fsync(fh.fileno()); fh.close()
+        for fh in self._fhs:
+            try: fh.flush(); os.fsync(fh.fileno()); fh.close()
+            except OSError as e: raise OSError(f"{fh.name}: writing it to disk failed ({e.strerror})") from None
         self._fhs = []
         if len(self.files) > 1:
             total = sum(int(torch.Size(s).numel()) * d.itemsize for _, _, s, d, _ in self._where.values())
@@ -469,16 +481,21 @@ def claim(out):
     "Hold the lock file beside `out` for the duration of the block; fail at once if another live run holds it."
     out = Path(out).absolute()
     lock = out.with_name(f'.{out.name}.lock')
+    if len(f'.{out.name}.tmp-{os.getpid()}-12345678'.encode()) > 255:  # the temporary folder's name (mkdtemp adds 8 characters)
+        raise OSError(f"{out}: the name is too long ({len(out.name)} characters) for the lock and temporary folder beside it; "
+                      f"choose a shorter one")
     for _ in range(3):
         try: fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644); break
         except FileExistsError:
             try: text, age = lock.read_text().strip(), time.time() - lock.stat().st_mtime
             except OSError: continue                                    # gone meanwhile: try again
             pid = int(text) if text.isdigit() else 0
+            if lock.is_symlink() or (text and not pid):                 # not a lock of ours: a user's file, left alone
+                raise FileExistsError(f"{out}: {lock} exists and is not this tool's lock; move it away or choose another output") from None
             if (pid and _pid_alive(pid)) or (not pid and age < 10):
                 raise FileExistsError(f"{out}: another run{f' (process {pid})' if pid else ''} is writing this folder "
                                       f"(lock {lock.name}); wait for it to finish") from None
-            lock.unlink(missing_ok=True)                                # left by a run that no longer runs
+            lock.unlink(missing_ok=True)                                # left by a run that no longer runs (or empty: nothing lost)
         except OSError as e: raise OSError(f"{out}: cannot write in the folder it goes in, {out.parent} ({e.strerror})") from None
     else: raise FileExistsError(f"{out}: could not take the lock {lock}")
     try:
@@ -499,6 +516,12 @@ def _files(folder:Path) -> list:
     return sorted(str((Path(d) / f).relative_to(folder)) for d, dirs, files in os.walk(folder)
                   for f in files + [x for x in dirs if (Path(d) / x).is_symlink()])
 
+def _foreign(folder:Path, ours:set) -> list:
+    "What under `folder` the relative paths `ours` do not account for: files and links not listed, folders holding none of them."
+    held = {str(q) for f in ours for q in Path(f).parents}
+    dirs = sorted(str((Path(d) / x).relative_to(folder)) for d, ds, _ in os.walk(folder) for x in ds if not (Path(d) / x).is_symlink())
+    return [f for f in _files(folder) if f not in ours] + [d + '/' for d in dirs if d not in held]
+
 # %% ../nbs/02_io.ipynb #1f54dce1
 def _check_replaceable(out:Path, overwrite:bool, owner:Optional[str], late:bool=False):
     "Refuse to replace `out` unless it is absent or empty, or `overwrite` is given (and, with `owner`, it is that tool's output and nothing else)."
@@ -512,8 +535,7 @@ def _check_replaceable(out:Path, overwrite:bool, owner:Optional[str], late:bool=
     if not (out / owner).is_file() or not (out / MANIFEST).is_file():
         raise FileExistsError(f"{out}: not an output of this tool (it lacks {owner if not (out / owner).is_file() else MANIFEST}, "
                               f"the list of what the tool wrote); refusing to replace it, even with overwrite")
-    ours = _listed(out) | {MANIFEST, TEMP_MARK}
-    theirs = [f for f in _files(out) if f not in ours]
+    theirs = _foreign(out, _listed(out) | {MANIFEST, TEMP_MARK})
     if theirs:
         raise FileExistsError(f"{out}: holds files this tool did not write ({', '.join(theirs[:3])}{', ...' if len(theirs) > 3 else ''}); "
                               f"refusing to replace it, even with overwrite: move them out first")
@@ -541,7 +563,11 @@ def _swap(tmp:Path, out:Path):
 # %% ../nbs/02_io.ipynb #ccbf65d6
 def check_output(out, overwrite:bool=False, owner:Optional[str]=None) -> Path:
     "The folder `atomic_folder(out, overwrite, owner)` would write (a link's target); an error now if it would refuse it."
-    out = Path(out).absolute()
+    if not str(out).strip(): raise ValueError("the output folder is an empty name ('')")
+    out, cwd = Path(out).absolute(), Path.cwd().resolve()
+    if out.resolve() == cwd or out.resolve() in cwd.parents:           # replacing it would pull the ground from under the user's shell
+        raise FileExistsError(f"{out}: the output folder is the working directory{'' if out.resolve() == cwd else ' or holds it'}; "
+                              f"name a new folder instead")
     if out.is_symlink():
         if not out.resolve().is_dir(): raise FileExistsError(f"{out}: a link to {os.readlink(out)}, which is not a folder")
         out = out.resolve()

@@ -76,7 +76,7 @@ class MergeMethod:
         "Check `params` against the declaration; fill defaults; expand per-model values to lists of `n_experts`."
         params = dict(params or {})
         unknown = set(params) - set(self.param_names)
-        if unknown: raise ValueError(f"{self.name}: unknown parameter(s) {sorted(unknown)}; {self.name} takes {self.param_names}")
+        if unknown: raise ValueError(f"{self.name}: unknown parameter(s) {sorted(unknown, key=str)}; {self.name} takes {self.param_names}")
         out = {}
         for p in self.params:
             v = params.get(p.name, p.default)

@@ -110,3 +110,16 @@ def test_kill_at_random_points(mid_models, tmp_path):
         r = _cli(mid_models/'m.yml', out)
         assert r.returncode == 0, r.stderr
         assert _complete(out, mid_models) and sorted(x.name for x in tmp_path.iterdir() if x.name.startswith(f'.out{i}.')) == []
+
+def test_sigterm_mid_merge_cleans_up(mid_models, tmp_path):
+    "SIGTERM (timeout, kill, a batch scheduler) mid-merge: one line, status 143, no output, no lock, no temporary folder."
+    out = tmp_path/'out'
+    p = subprocess.Popen([EXE, str(mid_models/'m.yml'), str(out), '--no-progress', '--threads', '1'],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    t0 = time.time()
+    while not list(tmp_path.glob('.out.tmp-*')) and p.poll() is None and time.time() - t0 < 120: time.sleep(0.002)
+    p.send_signal(signal.SIGTERM)
+    err = p.communicate(timeout=120)[1]
+    assert p.returncode == 143, (p.returncode, err)
+    assert err.strip().splitlines()[-1].startswith('resm-merge: terminated'), err
+    assert list(tmp_path.iterdir()) == []                             # no OUT, no .out.lock, no .out.tmp-*
