@@ -17,8 +17,8 @@ from .registry import get_method
 from .driver import check_inputs, maps, merge_sources, pick_device
 
 # %% auto #0
-__all__ = ['TOKENIZER_FILES', 'MergeConfigError', 'MergeConfig', 'UniqueKeyLoader', 'read_config', 'load_config', 'MergeReport',
-           'merge', 'CLIHelp', 'Terminated', 'run_command', 'main']
+__all__ = ['CONFIG_VALUES', 'TOKENIZER_FILES', 'MergeConfigError', 'MergeConfig', 'UniqueKeyLoader', 'read_config', 'load_config',
+           'MergeReport', 'merge', 'CLIHelp', 'Terminated', 'run_command', 'main']
 
 # %% ../nbs/08_engine.ipynb #3dda369c
 class MergeConfigError(ValueError):
@@ -93,6 +93,18 @@ def _yaml_problem(e:yaml.YAMLError) -> str:
     mark, what = getattr(e, 'problem_mark', None), getattr(e, 'problem', None) or str(e)
     return (f"line {mark.line + 1}, column {mark.column + 1}: " if mark else '') + ' '.join(str(what).split())
 
+CONFIG_VALUES = 100_000   # the most values a config may hold once its YAML aliases are expanded
+
+def _too_big(raw, most:int=CONFIG_VALUES) -> bool:
+    "Whether `raw` holds more than `most` values counting each use of a shared (aliased) one: YAML's 'billion laughs'."
+    todo, n = [raw], 0
+    while todo:
+        x = todo.pop(); n += 1
+        if n > most: return True
+        if isinstance(x, dict): todo.extend(x.keys()); todo.extend(x.values())
+        elif isinstance(x, (list, tuple)): todo.extend(x)
+    return False
+
 def read_config(config, root=None) -> tuple:
     "(raw config, folder that relative paths start from) of a YAML path (relative to its folder) or a dict (relative to `root` or the working directory)."
     if isinstance(config, (str, os.PathLike)):
@@ -102,6 +114,7 @@ def read_config(config, root=None) -> tuple:
         try: raw = yaml.load(f.read_text(encoding='utf-8'), Loader=UniqueKeyLoader)
         except UnicodeDecodeError as e: raise MergeConfigError(f"{f}: not a UTF-8 text file (byte {e.start})") from None
         except yaml.YAMLError as e: raise MergeConfigError(f"{f}: not valid YAML ({_yaml_problem(e)})") from None
+        if _too_big(raw): raise MergeConfigError(f"{f}: expands to more than {CONFIG_VALUES} values through YAML aliases; not a merge config")
         return raw, (f.parent.resolve() if root is None else Path(root))
     return config, Path(root or Path.cwd())
 

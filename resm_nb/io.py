@@ -224,7 +224,10 @@ class Checkpoint:
 
     def _add_bin(self, f:Path):
         "Memory-map the `torch.save`d state dict `f` and record its tensors."
-        legacy = not zipfile.is_zipfile(f)        # torch.save before PyTorch 1.6: cannot be memory-mapped, so it is read whole
+        with open(f, 'rb') as fh: is_zip = fh.read(4) == b'PK\x03\x04'   # torch.save since PyTorch 1.6 writes a zip archive
+        if is_zip and not zipfile.is_zipfile(f):
+            raise CheckpointError(f"{f}: a damaged or truncated pytorch_model.bin (a zip archive without its end); copy it again")
+        legacy = not is_zip                        # torch.save before PyTorch 1.6: cannot be memory-mapped, so it is read whole
         try: sd = torch.load(f, mmap=not legacy, weights_only=True, map_location='cpu')
         except Exception as e:
             why = f"{type(e).__name__}: {str(e)[:200]}"
@@ -235,7 +238,7 @@ class Checkpoint:
                                           "(if you trust its source, convert it to safetensors yourself)") from None
             raise CheckpointError(f"{f}: cannot read this {'legacy (pre-1.6) ' if legacy else ''}pytorch_model.bin ({why}). Convert it to safetensors with "
                                   "`AutoModelForCausalLM.from_pretrained(p).save_pretrained(p, safe_serialization=True)`") from None
-        if not isinstance(sd, dict) or not all(isinstance(t, torch.Tensor) for t in sd.values()):
+        if not isinstance(sd, dict) or not all(isinstance(k, str) and isinstance(t, torch.Tensor) for k, t in sd.items()):
             raise CheckpointError(f"{f}: not a state dict (a mapping of tensor names to tensors)")
         self._bins[f] = sd
         for name, t in sd.items(): self._add(TensorInfo(name, tuple(t.shape), t.dtype, f))
