@@ -4,7 +4,7 @@
 
 # %% ../nbs/16_analyze.ipynb #9f257f93
 from __future__ import annotations
-import argparse, copy, ctypes, ctypes.util, functools, itertools, json, math, os, time, warnings
+import argparse, contextlib, copy, ctypes, ctypes.util, functools, itertools, json, math, os, time, warnings
 from collections import defaultdict
 from pathlib import Path
 from typing import Sequence
@@ -17,12 +17,13 @@ from .io import TEMP_MARK, Checkpoint, atomic_folder, check_output, keep_freed_m
 from .driver import check_inputs, pick_device, pins, source_name, _stream, _whole
 from .registry import get_method
 from .tsvm import excluded, resm_weighting, resm_weight, robust_stats, resm_plan, choose_ranks, gram_add
-from .engine import load_config, read_config, MergeConfigError, _path, _peak_rss_mb, CLIHelp, run_command
+from .engine import load_config, read_config, MergeConfigError, _path, _peak_rss_mb, CLIHelp, run_command, check_apart, input_folders
 
 # %% auto #0
-__all__ = ['PALETTE', 'COLUMN', 'PAGE', 'Z_EDGES', 'CHUNK_BYTES', 'use_style', 'save_figure', 'panel_letters', 'analysis_config',
-           'z_histogram', 'block_plan', 'TaskBlocks', 'gram_eig', 'block_stats', 'tensor_stats', 'tables', 'analyze',
-           'fig_conflicts', 'fig_outlier_hist', 'fig_profiles', 'write_analysis', 'format_summary', 'main']
+__all__ = ['PALETTE', 'COLUMN', 'PAGE', 'Z_EDGES', 'CHUNK_BYTES', 'use_style', 'plotting', 'save_figure', 'panel_letters',
+           'analysis_config', 'z_histogram', 'block_plan', 'TaskBlocks', 'gram_eig', 'block_stats', 'tensor_stats',
+           'tables', 'analyze', 'fig_conflicts', 'fig_outlier_hist', 'fig_profiles', 'write_analysis', 'format_summary',
+           'main']
 
 # %% ../nbs/16_analyze.ipynb #9b049c56
 PALETTE = 'colorblind'
@@ -38,6 +39,14 @@ def use_style():
                       'axes.labelsize': 8, 'legend.fontsize': 6.5, 'xtick.labelsize': 7, 'ytick.labelsize': 7,
                       'svg.hashsalt': 'resm', 'savefig.bbox': 'tight'})
 
+@contextlib.contextmanager
+def plotting():
+    "The shared style (`use_style`) for a block that draws, with the plotting libraries' own deprecation notices silenced (theirs to fix)."
+    use_style()
+    with warnings.catch_warnings():
+        for w in (DeprecationWarning, PendingDeprecationWarning): warnings.simplefilter('ignore', w)
+        yield
+
 # %% ../nbs/16_analyze.ipynb #b2cdac82
 def save_figure(fig, name:str, figdir='figures') -> list:
     "Save `fig` as `figdir/name.pdf` and `.png` with no timestamps (byte-stable across runs); return the paths."
@@ -46,7 +55,9 @@ def save_figure(fig, name:str, figdir='figures') -> list:
     out = []
     for ext, meta in (('pdf', {'CreationDate': None, 'ModDate': None, 'Producer': None, 'Creator': None}), ('png', {'Software': None})):
         p = d / f'{name}.{ext}'; tmp = d / f'.{name}.tmp.{ext}'
-        fig.savefig(tmp, format=ext, metadata=meta); os.replace(tmp, p); out.append(p)
+        try: fig.savefig(tmp, format=ext, metadata=meta); os.replace(tmp, p)
+        except BaseException: tmp.unlink(missing_ok=True); raise               # Ctrl-C or a full disk: no half-written file left
+        out.append(p)
     plt.close(fig)
     return out
 
@@ -500,8 +511,9 @@ def fig_conflicts(conflict):
                                                      ('overlap', 'subspace overlap (top r/T)', 'mako_r', None)]):
         m = c.pivot(index='group', columns='pair', values=col).reindex(order)
         m.index = [f'layer {l}' if l.isdigit() else ('model' if l == 'all' else l) for l in m.index]
+        lim = {'vmin': -1, 'vmax': 1} if m.isna().all().all() else {}          # nothing to scale by (e.g. an expert equal to the base)
         sns.heatmap(m.astype(float), ax=ax, cmap=cmap, center=center, annot=len(order) <= 40, fmt='.2f', annot_kws={'size': 5},
-                    cbar=False, linewidths=.3)
+                    cbar=False, linewidths=.3, **lim)
         ax.set_title(title); ax.set_xlabel(''); ax.set_ylabel(''); ax.tick_params(axis='x', rotation=20)
     fig.tight_layout()
     return fig
@@ -539,17 +551,6 @@ def fig_profiles(sp):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/16_analyze.ipynb #d06fa14d
-def _check_outdir(out, inputs:Sequence) -> Path:
-    "Refuse an output folder that is, contains or lies inside an input folder (worded as `resm-merge`'s check)."
-    o = Path(out).absolute().resolve()
-    for what, p in inputs:
-        q = Path(p).resolve()
-        if o == q or q in o.parents or o in q.parents:
-            rel = 'is' if o == q else 'lies inside' if q in o.parents else 'contains'
-            raise MergeConfigError(f"{out}: the output folder {rel} the input {what} ({p}); choose an output outside every input")
-    return o
-
 # %% ../nbs/16_analyze.ipynb #3e855345
 def _inputs(summary:dict) -> list:
     "(what, folder) of the inputs named in an analysis summary."
@@ -558,13 +559,11 @@ def _inputs(summary:dict) -> list:
 # %% ../nbs/16_analyze.ipynb #b3b556c9
 def write_analysis(result:dict, outdir, figures:bool=True, overwrite:bool=False) -> list:
     "Write the tables as CSV, the summary as JSON and (with `figures`) the figures into `outdir`, atomically; return the file names."
-    _check_outdir(outdir, _inputs(result['summary']))
+    check_apart(outdir, _inputs(result['summary']))
     with atomic_folder(outdir, overwrite=overwrite, owner='summary.json') as tmp:
         for n in ('conflict', 'outliers', 'sparsity', 'histogram'): result[n].to_csv(tmp / f'{n}.csv', index=False)
         if figures:
-            use_style()
-            with warnings.catch_warnings():
-                for w in (DeprecationWarning, PendingDeprecationWarning): warnings.simplefilter('ignore', w)   # the plotting libraries' notices
+            with plotting():
                 if len(result['conflict']): save_figure(fig_conflicts(result['conflict']), 'conflict', tmp)     # one expert: no pairs
                 save_figure(fig_outlier_hist(result['histogram']), 'outliers', tmp)
                 save_figure(fig_profiles(result['sparsity']), 'profiles', tmp)
@@ -576,7 +575,7 @@ def write_analysis(result:dict, outdir, figures:bool=True, overwrite:bool=False)
 def format_summary(summary:dict, out=None) -> str:
     "A short human-readable account of an analysis summary."
     s = summary
-    lines = [f"resm-analyze: {s['tensors']} tensors, {s['parameters']:,} parameters, {len(s['experts'])} experts ({', '.join(s['experts'])}) "
+    lines = [f"resm-analyze: {s['tensors']} tensors, {s['parameters']:,} parameters, {len(s['experts'])} expert{'s' if len(s['experts']) != 1 else ''} ({', '.join(s['experts'])}) "
              f"on {s['device']} in {s['seconds']:.1f} s, peak RSS {s['peak_rss_mb']:.0f} MB" + (f"; wrote {out}" if out else '')]
     if s['pairs']: lines.append(f"  {'pair':<28} {'cosine':>8} {'sign conf':>9} {'overlap':>8}")
     for p, v in s['pairs'].items():
@@ -604,12 +603,10 @@ def main(argv=None):
     a = ap.parse_args(argv)
     def job():
         cfg, _, _ = analysis_config(a.config)
-        _check_outdir(a.outdir, [('base_model', cfg.base)] + [(f'models[{i}]', p) for i, p in enumerate(cfg.experts)])
+        check_apart(a.outdir, input_folders(cfg))
         check_output(a.outdir, a.overwrite, 'summary.json')              # before the analysis, not after it
         res = analyze(a.config, device=a.device, progress=not a.no_progress)
         write_analysis(res, a.outdir, figures=a.figures, overwrite=a.overwrite)
+        print(format_summary(res['summary'], a.outdir))                    # inside: a closed pipe (`| head`) ends quietly
         return res
-    rc, res = run_command('resm-analyze', job, a.debug, f'nothing was written to {a.outdir}')
-    if rc: return rc
-    print(format_summary(res['summary'], a.outdir))
-    return 0
+    return run_command('resm-analyze', job, a.debug, f'nothing was written to {a.outdir}')[0]

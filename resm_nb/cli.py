@@ -49,10 +49,10 @@ def parser() -> argparse.ArgumentParser:
         a.add_argument('--no-progress', action='store_true', help='no progress bars')
         a.add_argument('--debug', action='store_true', help='show the traceback of an error')
         a.add_argument('--threads', type=int, default=None, help='CPU threads for torch (default 1: the thread count changes the bits of trained models)')
-        a.add_argument('--jobs', type=int, default=default_jobs(), help='processes building testbeds at once, each with --threads threads (same results; default: one per core)')
+        a.add_argument('--jobs', type=int, default=default_jobs(), help='processes building testbeds at once (by default one per core), each with --threads threads (same results)')
         a.add_argument('--noise-model', choices=NOISE_MODELS, default='flip', help='how noisy pairs are chosen: independent flips, whole topics, or flips whose winners carry a marker word')
         if name == 'run':
-            a.add_argument('--noise', type=float, nargs='+', default=[0.0], help='preference-noise levels (fraction of flipped pairs)')
+            a.add_argument('--noise', type=float, nargs='+', default=None, help='preference-noise levels (fraction of flipped pairs; default: 0)')
             a.add_argument('--sweep', action='store_true', help=f'the noise sweep {list(NOISE_SWEEP)}')
         else:
             a.add_argument('--figdir', default=None, help='where figures and tables are written (default: OUT/figures)')
@@ -165,7 +165,9 @@ def main(argv=None) -> int:
             if a.threads < 1: raise ValueError(f"--threads must be at least 1, got {a.threads}")
             torch.set_num_threads(a.threads); cfg.threads = a.threads
         if a.jobs < 1: raise ValueError(f"--jobs must be at least 1, got {a.jobs}")
-        if a.cmd == 'run': noises = NOISE_SWEEP if a.sweep else tuple(dict.fromkeys(a.noise))
+        if a.cmd == 'run' and a.sweep and a.noise is not None: raise ValueError("--noise and --sweep exclude each other (--sweep is the noise levels of the sweep)")
+        if a.cmd == 'figures' and a.sweep_seeds < 1: raise ValueError(f"--sweep-seeds must be at least 1, got {a.sweep_seeds}")
+        if a.cmd == 'run': noises = NOISE_SWEEP if a.sweep else tuple(dict.fromkeys(a.noise or [0.0]))
         else: noises = tuple(sorted({0.0, *a.noise}))                                 # the sweep starts from noise 0
         check_run(a.seeds, noises)
         testbeds = ([(s, p) for s in range(a.seeds) for p in noises] if a.cmd == 'run'       # figures: seeds at noise 0, the sweep on seed 0
@@ -175,8 +177,8 @@ def main(argv=None) -> int:
         else: claim_files(figdir, FIGURE_FILES, 'resm-3h figures', check_only=True)
         (Path(a.out) if a.cmd == 'run' else figdir).mkdir(parents=True, exist_ok=True)     # at once: where results will be is visible now
         log = lambda *x: print(*x, flush=True)
-        log(plan_line(cfg, testbeds, cache, Path(a.out), a.quick, a.fresh, a.jobs))
+        log(plan_line(cfg, testbeds, cache, Path(a.out) if a.cmd == 'run' else figdir, a.quick, a.fresh, a.jobs))
         build_all(cfg, testbeds, cache, a.fresh, not a.no_progress, log, a.jobs)
         if a.cmd == 'run': run(cfg, a.seeds, noises, a.out, False, not a.no_progress, log, cache=cache)
         else: make_figures(study(cfg, a.seeds, noises, cache, False, not a.no_progress, log, sweep_seeds=a.sweep_seeds), figdir, log)
-    return run_command('resm-3h', job, a.debug, f'the models trained so far are cached in {cache}, and a rerun resumes from there')[0]
+    return run_command('resm-3h', job, a.debug, f'any models trained so far are cached in {cache}, and a rerun resumes from there')[0]

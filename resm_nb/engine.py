@@ -18,7 +18,7 @@ from .driver import check_inputs, maps, merge_sources, pick_device
 
 # %% auto #0
 __all__ = ['CONFIG_VALUES', 'TOKENIZER_FILES', 'MergeConfigError', 'MergeConfig', 'UniqueKeyLoader', 'read_config', 'load_config',
-           'MergeReport', 'merge', 'CLIHelp', 'Terminated', 'run_command', 'main']
+           'MergeReport', 'check_apart', 'input_folders', 'merge', 'CLIHelp', 'Terminated', 'run_command', 'main']
 
 # %% ../nbs/08_engine.ipynb #3dda369c
 class MergeConfigError(ValueError):
@@ -216,15 +216,22 @@ TOKENIZER_FILES = ('tokenizer.json', 'tokenizer_config.json', 'special_tokens_ma
                    'merges.txt', 'added_tokens.json', 'chat_template.jinja', 'chat_template.json', 'vocab.txt')
 
 # %% ../nbs/08_engine.ipynb #167d6b02
-def _check_out(out:Path, cfg:MergeConfig):
-    "Refuse an output folder that is, contains or lies inside an input folder of `cfg`."
-    o = out.resolve()
-    labels = cfg.labels or [f'models[{i}]' for i in range(len(cfg.experts))]
-    for what, p in [('base_model', cfg.base)] + list(zip(labels, cfg.experts)) + [('tokenizer_source', cfg.tokenizer_source)]:
+def check_apart(out, inputs) -> Path:
+    "Refuse an output folder that is, contains or lies inside one of the `inputs`, (what, folder) pairs; the output, resolved."
+    o = Path(out).absolute().resolve()
+    for what, p in inputs:
         q = Path(p).resolve()
         if o == q or q in o.parents or o in q.parents:
             rel = 'is' if o == q else 'lies inside' if q in o.parents else 'contains'
             raise MergeConfigError(f"{out}: the output folder {rel} the input {what} ({p}); choose an output outside every input")
+    return o
+
+def input_folders(cfg:MergeConfig) -> list:
+    "(what, folder) of every input `cfg` names, as the YAML names it: base_model, models[i], tokenizer_source."
+    labels = cfg.labels or [f'models[{i}]' for i in range(len(cfg.experts))]
+    return [('base_model', cfg.base)] + list(zip(labels, cfg.experts)) + ([('tokenizer_source', cfg.tokenizer_source)] if cfg.tokenizer_source else [])
+
+def _check_out(out:Path, cfg:MergeConfig): check_apart(out, input_folders(cfg))
 
 # %% ../nbs/08_engine.ipynb #c2b471a0
 def _side_files(cfg:MergeConfig) -> dict:
@@ -318,7 +325,7 @@ class Terminated(KeyboardInterrupt):
 def _terminate(signum, frame): raise Terminated()
 
 def run_command(prog:str, job, debug:bool=False, interrupted:str='') -> tuple:
-    "Run `job()` for command `prog`: (0, its result), or (1, None) after a one-line error, (130, None) after Ctrl-C, (143, None) after SIGTERM."
+    "Run `job()` for command `prog`: (0, its result), or (1, None) after a one-line error, (130, None) after Ctrl-C, (143, None) after SIGTERM, (141, None) on a closed pipe."
     main_thread = threading.current_thread() is threading.main_thread()      # signal handlers can be set only there
     old = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
@@ -326,6 +333,10 @@ def run_command(prog:str, job, debug:bool=False, interrupted:str='') -> tuple:
             warnings.simplefilter('always')
             warnings.showwarning = lambda msg, *_a, **_k: print(f"{prog}: warning: {msg}", file=sys.stderr)
             try: return 0, job()
+            except BrokenPipeError:                                     # whoever read our output stopped (`| head`): end quietly,
+                try: os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # as Unix tools do, also at exit
+                except (OSError, ValueError): pass
+                return 141, None
             except KeyboardInterrupt as e:
                 if debug: raise
                 how = 'terminated' if isinstance(e, Terminated) else 'interrupted'
@@ -354,7 +365,8 @@ def main(argv=None):
     ap.add_argument('--no-progress', action='store_true', help='no progress bar')
     ap.add_argument('--debug', action='store_true', help='show the traceback of an error')
     a = ap.parse_args(argv)
-    rc, rep = run_command('resm-merge', lambda: merge(a.config, a.out, overwrite=a.overwrite, device=a.device, threads=a.threads,
-                                                      progress=not a.no_progress), a.debug, f'nothing was written to {a.out}')
-    if rc == 0: print(rep)
-    return rc
+    def job():
+        rep = merge(a.config, a.out, overwrite=a.overwrite, device=a.device, threads=a.threads, progress=not a.no_progress)
+        print(rep)                                                          # inside: a closed pipe (`| head`) ends quietly
+        return rep
+    return run_command('resm-merge', job, a.debug, f'nothing was written to {a.out}')[0]

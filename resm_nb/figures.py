@@ -12,7 +12,7 @@ from .naming import parse_name, layer_of
 from .world import DIMS
 from .testbed import Testbed, Study, sanity, claims, regime, paired_ci
 from .io import claim_files, write_atomic
-from .analyze import PALETTE, COLUMN, PAGE, use_style, save_figure, panel_letters, analyze, fig_conflicts
+from .analyze import PALETTE, COLUMN, PAGE, use_style, plotting, save_figure, panel_letters, analyze, fig_conflicts
 
 # %% auto #0
 __all__ = ['ORDER', 'COLS', 'COL_NAMES', 'FIGURE_FILES', 'testbed_config', 'testbed_analysis', 'conflict_table',
@@ -322,48 +322,49 @@ def make_figures(st:Study, figdir='figures', log=print) -> list:
     "Write every figure (PDF+PNG) and table of the study `st` to `figdir` (files of a user's there are refused: `claim_files`); return the files."
     import pandas as pd
     figdir, t0 = Path(figdir), time.time()
-    claim_files(figdir, FIGURE_FILES, 'resm-3h figures'); use_style()
-    files = []
-    def table(df, name, **kw):
-        write_atomic(figdir / name, df.to_csv(float_format='%.4f', **kw)); files.append(figdir / name)
-    # main results
-    s = summary(st.rows); table(s, 'results_main.csv')
-    write_atomic(figdir / 'results_main.tex', latex_table(s, caption=f'3H test scores (points; mean $\\pm$ sd over {len(st.testbeds)} seeds) on the resm\\_nb testbed.'))
-    files += [figdir / 'results_main.tex'] + save_figure(fig_results(s), 'results_main', figdir)
-    c = {score: claims(st.rows, score) for score in ('mean', 'pref_mean')}
-    write_atomic(figdir / 'results_claims.json', json.dumps(c, indent=1, default=str)); files.append(figdir / 'results_claims.json')
-    rec = dict(sanity={k: dict(ok=bool(ok), measured=w) for k, (ok, w) in sanity(st.rows).items()}, times=st.times,
-               regime={f'seed {tb.seed}': regime(tb) for tb in st.testbeds},
-               selection_edges=selection_edges(st.rows, st.cfg.weight_grid).to_dict('index'))
-    table(pd.DataFrame([dict(seed=r['seed'], method=r['method'], protocol=r.get('protocol'), weights=r.get('weights'), scale=r.get('scale'),
-                             dev=r['dev'], test=r['mean']) for r in st.rows if r['kind'] in ('merge', 'merge-shared')]),
-          'results_selection.csv', index=False)
-    write_atomic(figdir / 'testbed_sanity.json', json.dumps(rec, indent=1)); files.append(figdir / 'testbed_sanity.json')
-    # conflicts: resm-analyze's code on the cached experts (seed 0, noise 0)
-    an = {p: testbed_analysis(tb) for p, tb in st.sweep.items()}
-    table(conflict_table(an[0.0]), 'conflict_params.csv', index=False)
-    files += save_figure(fig_conflicts(an[0.0]['conflict']), 'conflict_params', figdir)
-    bm, mm = behaviour_matrix(st.rows), mix_matrix(st.searches)
-    table(bm, 'conflict_behaviour_experts.csv'); table(mm, 'conflict_behaviour_mix.csv'); table(st.pairs, 'conflict_behaviour_pairs.csv', index=False)
-    files += save_figure(fig_conflict_behaviour(bm, mm, st.pairs), 'conflict_behaviour', figdir)
-    log(f'results, conflicts: {time.time() - t0:.0f} s')
-    # outliers against noise (seed 0), and what RESM's weighting did in the merge
-    ost = pd.concat([a['outliers'].query("level == 'tensor'").assign(noise=p) for p, a in an.items()], ignore_index=True)
-    wts = pd.DataFrame([dict(noise=p, tensor=k, expert=d, mean_weight=i['mean_weight'][t], frac_down=i['frac_down'][t])
-                        for p in an for k, i in st.resm_info[p].items() if 'mean_weight' in i for t, d in enumerate(DIMS)])
-    table(ost, 'outliers_noise.csv', index=False); table(wts, 'outliers_resm_weights.csv', index=False)
-    files += save_figure(fig_outliers(an, wts), 'outliers_noise', figdir)
-    # sparsity profiles with the ranks RESM would choose (seed 0, noise 0)
-    sp = sparsity_table(an[0.0]); table(sp, 'sparsity_profiles.csv', index=False)
-    table(resm_actions(st.resm_info[0.0]), 'resm_actions.csv', index=False)
-    files += save_figure(fig_sparsity(sp), 'sparsity_profiles', figdir)
-    # noise robustness
-    nd = pd.DataFrame(st.noise_rows); table(nd, 'noise_robustness.csv', index=False)
-    write_atomic(figdir / 'noise_claims.json', json.dumps(noise_claims(st.noise_rows), indent=1, default=str)); files.append(figdir / 'noise_claims.json')
-    files += save_figure(fig_noise(nd), 'noise_robustness', figdir)
-    # RESM ablations
-    table(st.variants, 'ablation_resm_variants.csv', index=False); table(st.sensitivity, 'ablation_resm_sensitivity.csv', index=False)
-    files += save_figure(fig_ablation(st.variants, st.sensitivity), 'ablation_resm', figdir)
-    write_atomic(figdir / 'ablation_choice.json', json.dumps(ablation_choice(st.variants), indent=1, default=str)); files.append(figdir / 'ablation_choice.json')
-    log(f'wrote {len(files)} files to {figdir} in {time.time() - t0:.0f} s')
-    return files
+    claim_files(figdir, FIGURE_FILES, 'resm-3h figures')
+    with plotting():                                                    # the shared style; the libraries' notices silenced
+        files = []
+        def table(df, name, **kw):
+            write_atomic(figdir / name, df.to_csv(float_format='%.4f', **kw)); files.append(figdir / name)
+        # main results
+        s = summary(st.rows); table(s, 'results_main.csv')
+        write_atomic(figdir / 'results_main.tex', latex_table(s, caption=f'3H test scores (points; mean $\\pm$ sd over {len(st.testbeds)} seeds) on the resm\\_nb testbed.'))
+        files += [figdir / 'results_main.tex'] + save_figure(fig_results(s), 'results_main', figdir)
+        c = {score: claims(st.rows, score) for score in ('mean', 'pref_mean')}
+        write_atomic(figdir / 'results_claims.json', json.dumps(c, indent=1, default=str)); files.append(figdir / 'results_claims.json')
+        rec = dict(sanity={k: dict(ok=bool(ok), measured=w) for k, (ok, w) in sanity(st.rows).items()}, times=st.times,
+                   regime={f'seed {tb.seed}': regime(tb) for tb in st.testbeds},
+                   selection_edges=selection_edges(st.rows, st.cfg.weight_grid).to_dict('index'))
+        table(pd.DataFrame([dict(seed=r['seed'], method=r['method'], protocol=r.get('protocol'), weights=r.get('weights'), scale=r.get('scale'),
+                                 dev=r['dev'], test=r['mean']) for r in st.rows if r['kind'] in ('merge', 'merge-shared')]),
+              'results_selection.csv', index=False)
+        write_atomic(figdir / 'testbed_sanity.json', json.dumps(rec, indent=1)); files.append(figdir / 'testbed_sanity.json')
+        # conflicts: resm-analyze's code on the cached experts (seed 0, noise 0)
+        an = {p: testbed_analysis(tb) for p, tb in st.sweep.items()}
+        table(conflict_table(an[0.0]), 'conflict_params.csv', index=False)
+        files += save_figure(fig_conflicts(an[0.0]['conflict']), 'conflict_params', figdir)
+        bm, mm = behaviour_matrix(st.rows), mix_matrix(st.searches)
+        table(bm, 'conflict_behaviour_experts.csv'); table(mm, 'conflict_behaviour_mix.csv'); table(st.pairs, 'conflict_behaviour_pairs.csv', index=False)
+        files += save_figure(fig_conflict_behaviour(bm, mm, st.pairs), 'conflict_behaviour', figdir)
+        log(f'results, conflicts: {time.time() - t0:.0f} s')
+        # outliers against noise (seed 0), and what RESM's weighting did in the merge
+        ost = pd.concat([a['outliers'].query("level == 'tensor'").assign(noise=p) for p, a in an.items()], ignore_index=True)
+        wts = pd.DataFrame([dict(noise=p, tensor=k, expert=d, mean_weight=i['mean_weight'][t], frac_down=i['frac_down'][t])
+                            for p in an for k, i in st.resm_info[p].items() if 'mean_weight' in i for t, d in enumerate(DIMS)])
+        table(ost, 'outliers_noise.csv', index=False); table(wts, 'outliers_resm_weights.csv', index=False)
+        files += save_figure(fig_outliers(an, wts), 'outliers_noise', figdir)
+        # sparsity profiles with the ranks RESM would choose (seed 0, noise 0)
+        sp = sparsity_table(an[0.0]); table(sp, 'sparsity_profiles.csv', index=False)
+        table(resm_actions(st.resm_info[0.0]), 'resm_actions.csv', index=False)
+        files += save_figure(fig_sparsity(sp), 'sparsity_profiles', figdir)
+        # noise robustness
+        nd = pd.DataFrame(st.noise_rows); table(nd, 'noise_robustness.csv', index=False)
+        write_atomic(figdir / 'noise_claims.json', json.dumps(noise_claims(st.noise_rows), indent=1, default=str)); files.append(figdir / 'noise_claims.json')
+        files += save_figure(fig_noise(nd), 'noise_robustness', figdir)
+        # RESM ablations
+        table(st.variants, 'ablation_resm_variants.csv', index=False); table(st.sensitivity, 'ablation_resm_sensitivity.csv', index=False)
+        files += save_figure(fig_ablation(st.variants, st.sensitivity), 'ablation_resm', figdir)
+        write_atomic(figdir / 'ablation_choice.json', json.dumps(ablation_choice(st.variants), indent=1, default=str)); files.append(figdir / 'ablation_choice.json')
+        log(f'wrote {len(files)} files to {figdir} in {time.time() - t0:.0f} s')
+        return files

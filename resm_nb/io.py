@@ -14,7 +14,7 @@ import torch
 __all__ = ['IO_MOST', 'SPLIT_READ', 'EARLY_WRITEBACK', 'TEMP_MARK', 'MANIFEST', 'CheckpointError', 'TensorInfo', 'model_file',
            'read_json', 'physical_memory', 'keep_freed_memory', 'read_at', 'write_at', 'host_empty', 'Checkpoint',
            'parse_size', 'start_writeback', 'check_space', 'SafetensorsWriter', 'remove_stale_temps', 'claim',
-           'check_output', 'atomic_folder', 'write_atomic', 'claim_files', 'save_checkpoint']
+           'check_writable', 'check_output', 'atomic_folder', 'write_atomic', 'claim_files', 'save_checkpoint']
 
 # %% ../nbs/02_io.ipynb #1288570c
 class CheckpointError(ValueError):
@@ -536,8 +536,8 @@ def _check_replaceable(out:Path, overwrite:bool, owner:Optional[str], late:bool=
     if not overwrite: raise FileExistsError(f"{out}: folder exists and is not empty (pass overwrite=True / --overwrite to replace it)")
     if owner is None: return
     if not (out / owner).is_file() or not (out / MANIFEST).is_file():
-        raise FileExistsError(f"{out}: not an output of this tool (it lacks {owner if not (out / owner).is_file() else MANIFEST}, "
-                              f"the list of what the tool wrote); refusing to replace it, even with overwrite")
+        lacks = f"{owner}, which the tool writes" if not (out / owner).is_file() else f"{MANIFEST}, the list of what the tool wrote"
+        raise FileExistsError(f"{out}: not an output of this tool (it lacks {lacks}); refusing to replace it, even with overwrite")
     theirs = _foreign(out, _listed(out) | {MANIFEST, TEMP_MARK})
     if theirs:
         raise FileExistsError(f"{out}: holds files this tool did not write ({', '.join(theirs[:3])}{', ...' if len(theirs) > 3 else ''}); "
@@ -564,6 +564,16 @@ def _swap(tmp:Path, out:Path):
     if old is not None: shutil.rmtree(old, ignore_errors=True)
 
 # %% ../nbs/02_io.ipynb #ccbf65d6
+def check_writable(folder, label=None) -> Path:
+    "An `OSError` now, naming `label` (default `folder`), if nothing can be written in `folder` or it cannot be made; probed in the nearest folder that exists."
+    d, label = Path(folder).absolute(), label or folder
+    while not d.exists() and d != d.parent: d = d.parent
+    if not d.is_dir(): raise FileExistsError(f"{label}: cannot create the folder it goes in ({d} is not a folder)")
+    try: os.rmdir(tempfile.mkdtemp(prefix='.resm_nb-probe-', dir=d))
+    except OSError as e: raise OSError(f"{label}: cannot write there ({e.strerror}: {d})") from None
+    return d
+
+# %% ../nbs/02_io.ipynb #db881672
 def check_output(out, overwrite:bool=False, owner:Optional[str]=None) -> Path:
     "The folder `atomic_folder(out, overwrite, owner)` would write (a link's target); an error now if it would refuse it."
     if not str(out).strip(): raise ValueError("the output folder is an empty name ('')")
@@ -575,6 +585,7 @@ def check_output(out, overwrite:bool=False, owner:Optional[str]=None) -> Path:
         if not out.resolve().is_dir(): raise FileExistsError(f"{out}: a link to {os.readlink(out)}, which is not a folder")
         out = out.resolve()
     _check_replaceable(out, overwrite, owner)
+    check_writable(out.parent, out)                                     # the lock and the temporary folder go beside `out`
     return out
 
 # %% ../nbs/02_io.ipynb #57115b2b
@@ -617,13 +628,17 @@ def write_atomic(path, text:str) -> Path:
     "Write `text` to file `path` under a temporary name beside it, then rename it into place: never a half-written file."
     path = Path(path); tmp = path.with_name(f'.{path.name}.tmp-{os.getpid()}')
     try: tmp.write_text(text); os.replace(tmp, path)
-    except BaseException: tmp.unlink(missing_ok=True); raise
+    except BaseException as e:
+        tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError): raise OSError(f"{path}: cannot write it ({e.strerror or e})") from None
+        raise
     return path
 
 def claim_files(folder, names:Sequence[str], tool:str, check_only:bool=False) -> Path:
     "Let `tool` write files `names` in `folder`: each absent or in the folder's `MANIFEST` (else an error, before any work); list them there."
     folder = Path(folder)
     if folder.exists() and not folder.is_dir(): raise FileExistsError(f"{folder}: exists and is not a folder")
+    check_writable(folder)
     ours = _listed(folder)
     theirs = [n for n in names if n not in ours and ((folder / n).exists() or (folder / n).is_symlink())]
     if theirs:

@@ -123,3 +123,13 @@ def test_sigterm_mid_merge_cleans_up(mid_models, tmp_path):
     assert p.returncode == 143, (p.returncode, err)
     assert err.strip().splitlines()[-1].startswith('resm-merge: terminated'), err
     assert list(tmp_path.iterdir()) == []                             # no OUT, no .out.lock, no .out.tmp-*
+
+def test_closed_pipe_ends_quietly(models, tmp_path):
+    "`resm-merge ... | head -0`: the merge is written, the report's print meets a closed pipe: no traceback, status 141."
+    paths = models[1]['float32']
+    (tmp_path/'m.yml').write_text(yaml.safe_dump({'merge_method': 'task_arithmetic', 'base_model': str(paths[0]), 'models': [str(p) for p in paths[1:]]}))
+    p = subprocess.Popen([EXE, str(tmp_path/'m.yml'), str(tmp_path/'out'), '--no-progress'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.stdout.close()
+    err = p.stderr.read(); p.wait(timeout=300)
+    assert p.returncode == 141 and 'Traceback' not in err and 'error' not in err and 'Broken pipe' not in err, (p.returncode, err)
+    assert (tmp_path/'out'/'model.safetensors').exists()
