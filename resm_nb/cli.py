@@ -14,7 +14,7 @@ from dataclasses import replace
 from .world import NOISE_MODELS
 from .testbed import Testbed, TestbedConfig, NOISE_SWEEP, BASE_THREADS, cached_rows, check_run, results, run, study, pieces, build_piece
 from .figures import FIGURE_FILES, make_figures
-from .io import claim_files
+from .io import check_writable, claim_files
 from .engine import CLIHelp, run_command
 
 # %% auto #0
@@ -175,6 +175,7 @@ def main(argv=None) -> int:
         figdir = Path(a.figdir) if getattr(a, 'figdir', None) else Path(a.out) / 'figures'
         if a.cmd == 'run': claim_files(Path(a.out), ['results.csv'], 'resm-3h run', check_only=True)    # files of the user's: refused now
         else: claim_files(figdir, FIGURE_FILES, 'resm-3h figures', check_only=True)
+        check_writable(cache)                                                          # where the trained models go
         (Path(a.out) if a.cmd == 'run' else figdir).mkdir(parents=True, exist_ok=True)     # at once: where results will be is visible now
         log = lambda *x: print(*x, flush=True)
         log(plan_line(cfg, testbeds, cache, Path(a.out) if a.cmd == 'run' else figdir, a.quick, a.fresh, a.jobs))
