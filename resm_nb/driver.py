@@ -95,10 +95,10 @@ def check_inputs(base, experts:Sequence, shared_vocab:bool=False) -> dict:
 CPU_TILE = 2**18               # entries per input in one tile of an entry-by-entry merge on the CPU (1 MiB in fp32)
 
 def cast_to(t:torch.Tensor, dtype:torch.dtype, what:str) -> torch.Tensor:
-    "`t` in `dtype`; a `ValueError` naming `what` where finite values overflow it (above 65504 in float16)."
+    "`t` in `dtype`; a `ValueError` naming `what` where finite values overflow it (above 65504 in float16; bfloat16 has float32's range)."
     r = t.to(dtype)
-    if t.is_floating_point() and dtype.is_floating_point and torch.finfo(dtype).max < torch.finfo(t.dtype).max \
-       and not torch.isfinite(r.sum(dtype=torch.float32)):
+    if t.is_floating_point() and dtype.is_floating_point and torch.finfo(dtype).max < 0.5 * torch.finfo(t.dtype).max \
+       and not torch.isfinite(r.sum(dtype=torch.float32)):                     # a narrower range: float16 from float32, float32 from float64
         n = int((~torch.isfinite(r) & torch.isfinite(t)).sum())
         if n:
             name = str(dtype).replace('torch.', '')
